@@ -1,0 +1,173 @@
+package io.valkeysidecar.command;
+
+import io.valkeysidecar.resp.Command;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Valkey's command table, read from its own COMMAND reply (RESP2 shape) rather than typed by hand, so key
+ * positions are right for every command of the Valkey version in front of us, modules included.
+ */
+public final class CommandTable {
+
+    private final Map<String, CommandSpec> commands;
+
+    private CommandTable(Map<String, CommandSpec> commands) {
+        this.commands = commands;
+    }
+
+    public static CommandTable empty() {
+        return new CommandTable(Map.of());
+    }
+
+    /** Builds the table from the decoded COMMAND reply (lists, strings and longs, as Lettuce returns them). */
+    public static CommandTable parse(List<?> commandReply) {
+        Map<String, CommandSpec> map = new HashMap<>();
+        for (Object entry : commandReply) {
+            CommandSpec spec = parseEntry((List<?>) entry);
+            map.put(spec.name(), spec);
+        }
+        return new CommandTable(Collections.unmodifiableMap(map));
+    }
+
+    public int size() {
+        return commands.size();
+    }
+
+    public boolean isLoaded() {
+        return !commands.isEmpty();
+    }
+
+    /** The spec for a command, descending into its sub-command when it has one (e.g. OBJECT ENCODING). */
+    public CommandSpec lookup(Command cmd) {
+        if (cmd.argc() == 0) {
+            return null;
+        }
+        CommandSpec spec = commands.get(cmd.name().toLowerCase(Locale.ROOT));
+        if (spec != null && !spec.subcommands().isEmpty() && cmd.argc() > 1) {
+            CommandSpec sub = spec.subcommands().get(spec.name() + "|" + cmd.argString(1).toLowerCase(Locale.ROOT));
+            if (sub != null) {
+                return sub;
+            }
+        }
+        return spec;
+    }
+
+    public CommandSpec get(String name) {
+        return commands.get(name.toLowerCase(Locale.ROOT));
+    }
+
+    /** Argument positions of the keys {@code cmd} touches, in key-spec order, without duplicates. */
+    public int[] keyPositions(Command cmd) {
+        CommandSpec spec = lookup(cmd);
+        if (spec == null || spec.keySpecs().isEmpty()) {
+            return new int[0];
+        }
+        Set<Integer> positions = new LinkedHashSet<>();
+        for (KeySpec ks : spec.keySpecs()) {
+            ks.collect(cmd, positions::add);
+        }
+        return positions.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The keys {@code cmd} touches, as bytes. */
+    public List<byte[]> keys(Command cmd) {
+        int[] pos = keyPositions(cmd);
+        List<byte[]> keys = new ArrayList<>(pos.length);
+        for (int p : pos) {
+            keys.add(cmd.argBytes(p));
+        }
+        return keys;
+    }
+
+    private static CommandSpec parseEntry(List<?> e) {
+        String name = str(e.get(0)).toLowerCase(Locale.ROOT);
+        int arity = (int) num(e.get(1));
+        Set<String> flags = new LinkedHashSet<>();
+        for (Object f : (List<?>) e.get(2)) {
+            flags.add(str(f).toLowerCase(Locale.ROOT));
+        }
+        Set<String> categories = new LinkedHashSet<>();
+        List<KeySpec> keySpecs = new ArrayList<>();
+        Map<String, CommandSpec> subs = new HashMap<>();
+        if (e.size() >= 10) {
+            for (Object c : (List<?>) e.get(6)) {
+                categories.add(str(c));
+            }
+            for (Object ks : (List<?>) e.get(8)) {
+                keySpecs.add(parseKeySpec(asMap(ks)));
+            }
+            for (Object sub : (List<?>) e.get(9)) {
+                CommandSpec s = parseEntry((List<?>) sub);
+                subs.put(s.name(), s);
+            }
+        }
+        return new CommandSpec(name, arity, flags, categories, List.copyOf(keySpecs), Map.copyOf(subs));
+    }
+
+    private static KeySpec parseKeySpec(Map<String, Object> m) {
+        Set<String> flags = new LinkedHashSet<>();
+        for (Object f : (List<?>) m.getOrDefault("flags", List.of())) {
+            flags.add(str(f).toUpperCase(Locale.ROOT));
+        }
+        Map<String, Object> begin = asMap(m.get("begin_search"));
+        Map<String, Object> beginSpec = asMap(begin.get("spec"));
+        Map<String, Object> find = asMap(m.get("find_keys"));
+        Map<String, Object> findSpec = asMap(find.get("spec"));
+        String beginType = str(begin.get("type"));
+        String findType = str(find.get("type"));
+        boolean incomplete = !("index".equals(beginType) || "keyword".equals(beginType))
+                || !("range".equals(findType) || "keynum".equals(findType));
+        int beginIndex = "index".equals(beginType) ? (int) num(beginSpec.get("index")) : 0;
+        String keyword = "keyword".equals(beginType) ? str(beginSpec.get("keyword")) : null;
+        int keywordStart = "keyword".equals(beginType) ? (int) num(beginSpec.get("startfrom")) : 0;
+        boolean range = "range".equals(findType);
+        return new KeySpec(flags, beginIndex, keyword, keywordStart,
+                range ? (int) num(findSpec.get("lastkey")) : 0,
+                range ? (int) num(findSpec.get("limit")) : 0,
+                range || incomplete ? -1 : (int) num(findSpec.get("keynumidx")),
+                range || incomplete ? 0 : (int) num(findSpec.get("firstkey")),
+                (int) num(findSpec.getOrDefault("keystep", 1L)),
+                incomplete);
+    }
+
+    /** COMMAND's maps arrive as flat key/value lists in RESP2 (or as maps in RESP3). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(Object o) {
+        if (o == null) {
+            return Map.of();
+        }
+        if (o instanceof Map<?, ?> m) {
+            Map<String, Object> r = new HashMap<>();
+            m.forEach((k, v) -> r.put(str(k), v));
+            return r;
+        }
+        List<Object> list = (List<Object>) o;
+        Map<String, Object> r = new HashMap<>();
+        for (int i = 0; i + 1 < list.size(); i += 2) {
+            r.put(str(list.get(i)), list.get(i + 1));
+        }
+        return r;
+    }
+
+    private static String str(Object o) {
+        if (o instanceof byte[] b) {
+            return new String(b, StandardCharsets.UTF_8);
+        }
+        return String.valueOf(o);
+    }
+
+    private static long num(Object o) {
+        if (o instanceof Number n) {
+            return n.longValue();
+        }
+        return o == null ? 0 : Long.parseLong(str(o));
+    }
+}

@@ -1,0 +1,17 @@
+package io.valkeysidecar.extension;
+
+/** What a sidecar command may know about the client connection that sent it. */
+public interface ClientContext {
+
+    /** 2 or 3, as negotiated with HELLO; replies are encoded accordingly by the proxy. */
+    int protocol();
+
+    /** The database selected with SELECT. */
+    int database();
+
+    /** The ACL user this connection is authenticated as ("default" until AUTH/HELLO says otherwise). */
+    String user();
+
+    /** The sidecar's id for this client connection (stable for its lifetime). */
+    long connectionId();
+}

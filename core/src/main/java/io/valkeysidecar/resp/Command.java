@@ -1,0 +1,117 @@
+package io.valkeysidecar.resp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCounted;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * One client request exactly as it arrived. {@link #raw()} holds the original bytes, which the proxy
+ * forwards untouched; the argument accessors read from them without copying (inline commands, whose
+ * arguments are unquoted, keep their parsed arguments separately).
+ */
+public final class Command extends AbstractReferenceCounted {
+
+    private final ByteBuf raw;
+    /** For multibulk requests: offset and length of each argument inside {@code raw}, two ints per argument. */
+    private final int[] argSpans;
+    /** For inline requests: the unquoted arguments. */
+    private final byte[][] inlineArgs;
+    private final int argc;
+    private String name;
+
+    private Command(ByteBuf raw, int[] argSpans, byte[][] inlineArgs, int argc) {
+        this.raw = raw;
+        this.argSpans = argSpans;
+        this.inlineArgs = inlineArgs;
+        this.argc = argc;
+    }
+
+    static Command multibulk(ByteBuf raw, int[] argSpans, int argc) {
+        return new Command(raw, argSpans, null, argc);
+    }
+
+    static Command inline(ByteBuf raw, byte[][] args) {
+        return new Command(raw, null, args, args.length);
+    }
+
+    /** The request bytes as received; forwarding them keeps the proxy byte-transparent. */
+    public ByteBuf raw() {
+        return raw;
+    }
+
+    public boolean isInline() {
+        return argSpans == null;
+    }
+
+    public int argc() {
+        return argc;
+    }
+
+    /** Upper-cased command name (argument 0), cached. */
+    public String name() {
+        if (name == null) {
+            name = argc == 0 ? "" : argString(0).toUpperCase(Locale.ROOT);
+        }
+        return name;
+    }
+
+    public byte[] argBytes(int i) {
+        checkIndex(i);
+        if (inlineArgs != null) {
+            return inlineArgs[i];
+        }
+        return ByteBufUtil.getBytes(raw, argSpans[2 * i], argSpans[2 * i + 1]);
+    }
+
+    public String argString(int i) {
+        checkIndex(i);
+        if (inlineArgs != null) {
+            return new String(inlineArgs[i], StandardCharsets.UTF_8);
+        }
+        return raw.toString(argSpans[2 * i], argSpans[2 * i + 1], StandardCharsets.UTF_8);
+    }
+
+    public int argLength(int i) {
+        checkIndex(i);
+        return inlineArgs != null ? inlineArgs[i].length : argSpans[2 * i + 1];
+    }
+
+    /** Case-insensitive comparison of an ASCII keyword with argument {@code i}, without allocating. */
+    public boolean argIs(int i, String keyword) {
+        if (i >= argc || argLength(i) != keyword.length()) {
+            return false;
+        }
+        for (int k = 0; k < keyword.length(); k++) {
+            int b = inlineArgs != null ? inlineArgs[i][k] : raw.getByte(argSpans[2 * i] + k);
+            if (Character.toUpperCase((char) (b & 0xff)) != Character.toUpperCase(keyword.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void checkIndex(int i) {
+        if (i < 0 || i >= argc) {
+            throw new IndexOutOfBoundsException("argument " + i + " of " + argc);
+        }
+    }
+
+    @Override
+    protected void deallocate() {
+        raw.release();
+    }
+
+    @Override
+    public ReferenceCounted touch(Object hint) {
+        raw.touch(hint);
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "Command[" + name() + ", argc=" + argc + "]";
+    }
+}

@@ -1,0 +1,108 @@
+package io.valkeysidecar.resp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCounted;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One complete top-level reply from Valkey, kept as its original bytes so it can be relayed unchanged.
+ * Only the little the proxy needs to route it is looked at: its type byte and, for aggregates, the
+ * first element (to recognise pub/sub and push frames).
+ */
+public final class ReplyFrame extends AbstractReferenceCounted {
+
+    private final ByteBuf raw;
+
+    public ReplyFrame(ByteBuf raw) {
+        this.raw = raw;
+    }
+
+    public ByteBuf raw() {
+        return raw;
+    }
+
+    /** The RESP type byte: '+', '-', ':', '$', '*', '%', '~', '>', '_', ',', '#', '(', '=', '!', '|'. */
+    public byte type() {
+        return raw.getByte(raw.readerIndex());
+    }
+
+    public boolean isError() {
+        byte t = type();
+        return t == '-' || t == '!';
+    }
+
+    public boolean isPush() {
+        return type() == '>';
+    }
+
+    /**
+     * For an array or push whose first element is a short string: that string in lower case (e.g.
+     * "message", "subscribe", "invalidate"); otherwise null.
+     */
+    public String kind() {
+        byte t = type();
+        if (t != '*' && t != '>') {
+            return null;
+        }
+        int r = raw.readerIndex();
+        int eol = raw.indexOf(r, raw.writerIndex(), (byte) '\r');
+        if (eol < 0 || eol + 2 >= raw.writerIndex()) {
+            return null;
+        }
+        int p = eol + 2;
+        byte et = raw.getByte(p);
+        if (et == '+') {
+            int end = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
+            return end < 0 || end - p > 16 ? null : raw.toString(p + 1, end - p - 1, StandardCharsets.US_ASCII).toLowerCase();
+        }
+        if (et != '$') {
+            return null;
+        }
+        int lenEnd = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
+        if (lenEnd < 0) {
+            return null;
+        }
+        long len = RequestDecoder.parseLong(raw, p + 1, lenEnd);
+        if (len < 0 || len > 16 || lenEnd + 2 + len > raw.writerIndex()) {
+            return null;
+        }
+        return raw.toString(lenEnd + 2, (int) len, StandardCharsets.US_ASCII).toLowerCase();
+    }
+
+    /**
+     * For a pub/sub confirmation ({@code [kind, name, count]}): the trailing integer count;
+     * -1 when the frame does not end with an integer element.
+     */
+    public long trailingCount() {
+        int end = raw.writerIndex() - 2;
+        int colon = end - 1;
+        while (colon > raw.readerIndex() && raw.getByte(colon) != ':' && raw.getByte(colon) != '\n') {
+            colon--;
+        }
+        if (raw.getByte(colon) != ':') {
+            return -1;
+        }
+        long v = RequestDecoder.parseLong(raw, colon + 1, end);
+        return v == Long.MIN_VALUE ? -1 : v;
+    }
+
+    /** The reply's full text when it is a simple string, e.g. "OK" for {@code +OK}; otherwise null. */
+    public String simpleString() {
+        if (type() != '+') {
+            return null;
+        }
+        return raw.toString(raw.readerIndex() + 1, raw.readableBytes() - 3, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    protected void deallocate() {
+        raw.release();
+    }
+
+    @Override
+    public ReferenceCounted touch(Object hint) {
+        raw.touch(hint);
+        return this;
+    }
+}

@@ -1,0 +1,169 @@
+package io.valkeysidecar.valkey;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code valkey-server} child process on a loopback port with its files in one directory. Used by
+ * {@code serve} when no upstream is given, and by the tests where no Docker engine exists.
+ */
+public final class ValkeyProcess implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ValkeyProcess.class);
+
+    private final Process process;
+    private final int port;
+    private final Path directory;
+
+    private ValkeyProcess(Process process, int port, Path directory) {
+        this.process = process;
+        this.port = port;
+        this.directory = directory;
+    }
+
+    /**
+     * Starts {@code binary} (e.g. "valkey-server" from PATH) on a free loopback port and waits until it
+     * answers PING.
+     *
+     * @param extraArgs further config as {@code --name value} pairs
+     */
+    public static ValkeyProcess start(String binary, Path directory, List<String> extraArgs, Duration timeout)
+            throws IOException {
+        Files.createDirectories(directory);
+        IOException last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            int port = freePort();
+            List<String> cmd = new ArrayList<>(List.of(binary,
+                    "--port", Integer.toString(port),
+                    "--bind", "127.0.0.1",
+                    "--dir", directory.toAbsolutePath().toString(),
+                    "--daemonize", "no",
+                    "--logfile", directory.resolve("valkey.log").toAbsolutePath().toString()));
+            cmd.addAll(extraArgs);
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(directory.resolve("valkey.out").toFile()).start();
+            } catch (IOException e) {
+                throw new IOException("cannot start '" + binary + "': is valkey-server installed and on PATH?", e);
+            }
+            ValkeyProcess vp = new ValkeyProcess(p, port, directory);
+            try {
+                vp.awaitReady(timeout);
+                log.info("started {} (pid {}) on 127.0.0.1:{} in {}", binary, p.pid(), port, directory);
+                return vp;
+            } catch (IOException e) {
+                // Most likely another process took the port between probing and binding: try another.
+                last = e;
+                vp.close();
+            }
+        }
+        throw last;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    private void awaitReady(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("valkey-server exited with " + process.exitValue() + "; see "
+                        + directory.resolve("valkey.log"));
+            }
+            if (ping()) {
+                return;
+            }
+            sleep(20);
+        }
+        throw new IOException("valkey-server did not answer PING within " + timeout);
+    }
+
+    private boolean ping() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(host(), port), 200);
+            s.setSoTimeout(500);
+            OutputStream out = s.getOutputStream();
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[64];
+            int n = in.read(buf);
+            return n > 0 && new String(buf, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Stops the server: SIGTERM (Valkey shuts down cleanly), then SIGKILL if it lingers. */
+    @Override
+    public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Kills the server without letting it shut down, as a crash would. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
