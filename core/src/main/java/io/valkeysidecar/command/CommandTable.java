@@ -60,6 +60,11 @@ public final class CommandTable {
         return spec;
     }
 
+    /** Lower-case names of all top-level commands. */
+    public java.util.Set<String> names() {
+        return commands.keySet();
+    }
+
     public CommandSpec get(String name) {
         return commands.get(name.toLowerCase(Locale.ROOT));
     }

@@ -87,6 +87,60 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         return v == Long.MIN_VALUE ? -1 : v;
     }
 
+    /**
+     * Element {@code index} of a flat array or push whose leading elements are strings, nulls or integers
+     * (e.g. the channel of a pub/sub confirmation {@code [kind, channel, count]}); null for a null element
+     * or when the frame has another shape.
+     */
+    public String elementString(int index) {
+        byte t = type();
+        if (t != '*' && t != '>') {
+            return null;
+        }
+        int p = raw.indexOf(raw.readerIndex(), raw.writerIndex(), (byte) '\n') + 1;
+        for (int i = 0; p > 0 && p < raw.writerIndex(); i++) {
+            byte et = raw.getByte(p);
+            int eol = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
+            if (eol < 0) {
+                return null;
+            }
+            String value;
+            int next;
+            if (et == '$') {
+                long len = RequestDecoder.parseLong(raw, p + 1, eol);
+                if (len < 0) {
+                    value = null;
+                    next = eol + 2;
+                } else {
+                    value = raw.toString(eol + 2, (int) len, StandardCharsets.UTF_8);
+                    next = eol + 2 + (int) len + 2;
+                }
+            } else if (et == '+' || et == ':') {
+                value = raw.toString(p + 1, eol - p - 1, StandardCharsets.UTF_8);
+                next = eol + 2;
+            } else if (et == '_') {
+                value = null;
+                next = eol + 2;
+            } else {
+                return null;
+            }
+            if (i == index) {
+                return value;
+            }
+            p = next;
+        }
+        return null;
+    }
+
+    /** True for a null reply: RESP2 null bulk or null array, RESP3 null. */
+    public boolean isNull() {
+        byte t = type();
+        if (t == '_') {
+            return true;
+        }
+        return (t == '$' || t == '*') && raw.readableBytes() == 5 && raw.getByte(raw.readerIndex() + 1) == '-';
+    }
+
     /** The reply's full text when it is a simple string, e.g. "OK" for {@code +OK}; otherwise null. */
     public String simpleString() {
         if (type() != '+') {

@@ -1,0 +1,19 @@
+package io.valkeysidecar.proxy;
+
+import io.valkeysidecar.resp.RespLimits;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything {@link SidecarServer} needs to start; built by the CLI from options and environment variables.
+ *
+ * @param upstream         Valkey to front; null = start and supervise a local valkey-server
+ * @param metricsPort      Prometheus/health HTTP port; 0 = off
+ * @param maxPendingReplies per client: requests in flight before the sidecar stops reading that client
+ */
+public record SidecarConfig(String bind, int port, InetSocketAddress upstream, String upstreamUser,
+                            String upstreamPassword, Path dataDir, int metricsPort, int maxClients,
+                            RespLimits limits, int maxPendingReplies, int ioThreads, Duration connectTimeout,
+                            String valkeyBinary) {
+}

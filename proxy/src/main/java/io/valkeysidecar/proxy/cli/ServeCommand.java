@@ -1,0 +1,127 @@
+package io.valkeysidecar.proxy.cli;
+
+import io.valkeysidecar.proxy.SidecarConfig;
+import io.valkeysidecar.proxy.SidecarServer;
+import io.valkeysidecar.resp.RespLimits;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code valkey-sidecar serve}: runs the proxy until SIGINT/SIGTERM. */
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = SidecarCli.VersionProvider.class,
+        description = {"Serve RESP clients in front of Valkey.",
+                "Without --upstream, starts and supervises a local valkey-server (from PATH) with its data under --data-dir.",
+                "Every option can be set by an environment variable: --metrics-port -> VALKEY_SIDECAR_METRICS_PORT."})
+final class ServeCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--port", defaultValue = "6380", description = "RESP port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--upstream", paramLabel = "host:port",
+            description = "Valkey to front. Default: start a local valkey-server.")
+    String upstream;
+
+    @Option(names = "--upstream-user", description = "ACL user the sidecar's own connections authenticate as.")
+    String upstreamUser;
+
+    @Option(names = "--upstream-password", description = "Password for the sidecar's own connections.")
+    String upstreamPassword;
+
+    @Option(names = "--data-dir", defaultValue = "./data", description = "Data directory (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--metrics-port", defaultValue = "9464",
+            description = "Prometheus /metrics, /health and /ready port; 0 turns it off (default: ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Option(names = "--max-clients", defaultValue = "10000", description = "Maximum client connections (default: ${DEFAULT-VALUE}).")
+    int maxClients;
+
+    @Option(names = "--max-bulk-length", defaultValue = "536870912",
+            description = "Largest bulk string a client may send, in bytes (default: ${DEFAULT-VALUE}).")
+    long maxBulkLength;
+
+    @Option(names = "--max-array-length", defaultValue = "2147483647",
+            description = "Most arguments in one request (default: ${DEFAULT-VALUE}).")
+    int maxArrayLength;
+
+    @Option(names = "--max-inline-length", defaultValue = "65536",
+            description = "Longest inline (telnet-style) request, in bytes (default: ${DEFAULT-VALUE}).")
+    int maxInlineLength;
+
+    @Option(names = "--max-pending-replies", defaultValue = "100000",
+            description = "Requests in flight per client before the sidecar stops reading it (default: ${DEFAULT-VALUE}).")
+    int maxPendingReplies;
+
+    @Option(names = "--io-threads", defaultValue = "1",
+            description = "Event-loop threads serving clients (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
+
+    @Option(names = "--connect-timeout-ms", defaultValue = "2000",
+            description = "Timeout for connecting to Valkey (default: ${DEFAULT-VALUE}).")
+    int connectTimeoutMs;
+
+    @Option(names = "--valkey-binary", defaultValue = "valkey-server",
+            description = "valkey-server to start when no --upstream is given (default: ${DEFAULT-VALUE}).")
+    String valkeyBinary;
+
+    @Override
+    public Integer call() throws Exception {
+        SidecarConfig config = toConfig();
+        SidecarServer server = SidecarServer.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
+        server.awaitTermination();
+        return 0;
+    }
+
+    SidecarConfig toConfig() {
+        if (port < 0 || port > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--port must be between 0 and 65535");
+        }
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--metrics-port must be between 0 and 65535");
+        }
+        if (maxClients < 1 || ioThreads < 1 || maxPendingReplies < 1 || connectTimeoutMs < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--max-clients, --io-threads, --max-pending-replies and --connect-timeout-ms must be positive");
+        }
+        RespLimits limits;
+        try {
+            limits = new RespLimits(maxBulkLength, maxArrayLength, maxInlineLength);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        return new SidecarConfig(bind, port, parseUpstream(), upstreamUser, upstreamPassword, dataDir, metricsPort,
+                maxClients, limits, maxPendingReplies, ioThreads, Duration.ofMillis(connectTimeoutMs), valkeyBinary);
+    }
+
+    private InetSocketAddress parseUpstream() {
+        if (upstream == null || upstream.isBlank()) {
+            return null;
+        }
+        int colon = upstream.lastIndexOf(':');
+        try {
+            if (colon <= 0) {
+                throw new NumberFormatException();
+            }
+            int p = Integer.parseInt(upstream.substring(colon + 1));
+            if (p < 1 || p > 65535) {
+                throw new NumberFormatException();
+            }
+            return InetSocketAddress.createUnresolved(upstream.substring(0, colon), p);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--upstream must be host:port, got '" + upstream + "'");
+        }
+    }
+}

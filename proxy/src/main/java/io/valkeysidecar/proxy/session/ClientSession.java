@@ -1,0 +1,716 @@
+package io.valkeysidecar.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.valkeysidecar.extension.ClientContext;
+import io.valkeysidecar.extension.SidecarCommand;
+import io.valkeysidecar.extension.SidecarException;
+import io.valkeysidecar.resp.Command;
+import io.valkeysidecar.resp.ProtocolViolation;
+import io.valkeysidecar.resp.Reply;
+import io.valkeysidecar.resp.ReplyEncoder;
+import io.valkeysidecar.resp.ReplyFrame;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and its dedicated upstream connection to Valkey (connection state such as the
+ * selected db, user, transaction, subscriptions and tracking lives on that Valkey connection, so one upstream
+ * per client is the simple correct model).
+ *
+ * <p>Everything here runs on the client's event loop; the upstream channel is registered on the same loop,
+ * so no state is shared across threads. Requests are dispatched in order: forwarded ones go to Valkey at once
+ * (pipelining is preserved), a sidecar command waits until every earlier reply has arrived and holds all later
+ * requests until it has answered, so its reply sits exactly in its place. Replies leave in request order
+ * through the {@link Slot} queue.
+ *
+ * <p>Backpressure: the client is read only while the upstream accepts writes and the number of outstanding
+ * replies is bounded; Valkey is read only while the client accepts writes. A slow reader therefore slows
+ * Valkey's writes to it instead of growing the sidecar's memory.
+ */
+public final class ClientSession extends ChannelInboundHandlerAdapter implements ClientContext {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+    private enum UpstreamState { CONNECTING, CONNECTED, UNAVAILABLE, CLOSED }
+
+    private final SessionServices services;
+    private final long id;
+    private Channel client;
+    private Channel upstream;
+    private UpstreamState upstreamState = UpstreamState.UNAVAILABLE;
+    private String unavailableReason = "not connected";
+
+    /** Reply order: one slot per dispatched request, plus ready slots for pushes with nothing to precede. */
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    /** Forwarded slots still waiting for frames from Valkey, oldest first. */
+    private final ArrayDeque<Slot> awaiting = new ArrayDeque<>();
+    /** Requests received but not dispatched yet (behind a sidecar command or a pending upstream connect). */
+    private final ArrayDeque<Object> held = new ArrayDeque<>();
+    /** The sidecar command being answered (its slot), with the command until it starts. */
+    private Slot localSlot;
+    private Command localCommand;
+    private SidecarCommand localHandler;
+
+    // Connection state mirrored from Valkey's replies, so sidecar commands and framing see what Valkey sees.
+    private int protocol = 2;
+    private int db;
+    private String user = "default";
+    private boolean inMulti;
+    private String multiSelect;
+    private boolean monitoring;
+    private boolean repliesOff;
+    private boolean skipNextReply;
+    private final Set<String> channels = new HashSet<>();
+    private final Set<String> patterns = new HashSet<>();
+    private final Set<String> shardChannels = new HashSet<>();
+
+    private boolean admitted;
+    private boolean closing;
+    private boolean clientReading;
+    private boolean upstreamReading = true;
+    private boolean wroteSinceFlush;
+
+    public ClientSession(SessionServices services) {
+        this.services = services;
+        this.id = services.nextConnectionId();
+    }
+
+    // ---- ClientContext ----
+
+    @Override
+    public int protocol() {
+        return protocol;
+    }
+
+    @Override
+    public int database() {
+        return db;
+    }
+
+    @Override
+    public String user() {
+        return user;
+    }
+
+    @Override
+    public long connectionId() {
+        return id;
+    }
+
+    // ---- client channel events ----
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        client = ctx.channel();
+        admitted = services.admitClient();
+        if (!admitted) {
+            services.metrics().clientRejected();
+            ByteBuf err = ReplyEncoder.encode(client.alloc(), Reply.error("ERR max number of clients reached"), 2);
+            client.writeAndFlush(err).addListener(ChannelFutureListener.CLOSE);
+            closing = true;
+            return;
+        }
+        services.metrics().clientConnected();
+        connectUpstream();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof Command c) {
+            services.metrics().bytesReceived(c.raw().readableBytes());
+        }
+        held.add(msg);
+        drainHeld();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (upstream != null) {
+            upstream.flush();
+        }
+        flushClient();
+        updateReadability();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateReadability();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (admitted) {
+            services.releaseClient();
+            services.metrics().clientDisconnected();
+        }
+        closing = true;
+        if (upstream != null) {
+            upstream.close();
+        }
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        slots.forEach(Slot::discard);
+        slots.clear();
+        awaiting.clear();
+        if (localCommand != null) {
+            localCommand.release();
+            localCommand = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof IOException)) {
+            log.warn("client connection {} failed", id, cause);
+        }
+        ctx.close();
+    }
+
+    // ---- dispatch ----
+
+    private void drainHeld() {
+        drainHeld(true);
+    }
+
+    /**
+     * Dispatches held requests in order until one must wait (a sidecar command in progress, or an upstream
+     * connect). Upstream writes are not flushed here: the caller flushes once per read burst.
+     *
+     * @param mayConnect whether a request may trigger a new connection attempt to Valkey
+     */
+    private void drainHeld(boolean mayConnect) {
+        while (!held.isEmpty() && localSlot == null && !closing) {
+            if (upstreamState == UpstreamState.CONNECTING) {
+                return;
+            }
+            Object next = held.peek();
+            if (next instanceof ProtocolViolation violation) {
+                held.poll();
+                services.metrics().protocolError();
+                Slot s = localReplySlot("", Reply.error(violation.errorMessage()));
+                s.closeAfter = true;
+                stopReading();
+                break;
+            }
+            Command c = (Command) next;
+            SidecarCommand handler = services.router().localCommand(c);
+            if (handler != null) {
+                held.poll();
+                startLocal(c, handler);
+                continue;
+            }
+            if (upstreamState != UpstreamState.CONNECTED) {
+                if (mayConnect && upstreamState == UpstreamState.UNAVAILABLE && services.upstream().mayTry()) {
+                    connectUpstream();
+                    return;
+                }
+                held.poll();
+                String name = c.name();
+                c.release();
+                localReplySlot(name, Reply.error("ERR valkey-sidecar: Valkey is unavailable (" + unavailableReason + ")"));
+                continue;
+            }
+            held.poll();
+            forward(c);
+        }
+    }
+
+    private void forward(Command c) {
+        String name = c.name();
+        SlotKind kind = classify(c);
+        int expected = expectedReplies(c, kind);
+        String param = stateParam(c, kind);
+        Slot s = new Slot(name, kind, param, expected, services.router().rewriterFor(c), System.nanoTime());
+        if (kind == SlotKind.HELLO) {
+            s.user = helloUser(c);
+        }
+        if (expected == 0) {
+            complete(s);
+        } else {
+            awaiting.add(s);
+        }
+        slots.add(s);
+        upstream.write(c.raw().retain(), upstream.voidPromise());
+        c.release();
+    }
+
+    private void startLocal(Command c, SidecarCommand handler) {
+        Slot s = new Slot(c.name(), SlotKind.LOCAL, null, 1, null, System.nanoTime());
+        s.suppressed = suppressReply();
+        slots.add(s);
+        localSlot = s;
+        localCommand = c;
+        localHandler = handler;
+        runLocalWhenDrained();
+    }
+
+    /** A sidecar command starts only after all earlier forwarded commands have been answered by Valkey. */
+    private void runLocalWhenDrained() {
+        if (localCommand == null || !awaiting.isEmpty()) {
+            return;
+        }
+        Command c = localCommand;
+        SidecarCommand handler = localHandler;
+        localCommand = null;
+        localHandler = null;
+        if (inMulti) {
+            c.release();
+            finishLocal(Reply.error("ERR " + c.name() + " is a valkey-sidecar command and cannot be queued in MULTI"));
+            return;
+        }
+        CompletionStage<Reply> stage;
+        try {
+            stage = handler.execute(this, c);
+        } catch (RuntimeException e) {
+            c.release();
+            finishLocal(SidecarException.toReply(e));
+            return;
+        }
+        stage.whenComplete((reply, failure) -> {
+            c.release();
+            Reply r = failure != null ? SidecarException.toReply(failure) : reply;
+            if (client.eventLoop().inEventLoop()) {
+                finishLocal(r);
+            } else {
+                client.eventLoop().execute(() -> finishLocal(r));
+            }
+        });
+    }
+
+    private void finishLocal(Reply reply) {
+        Slot s = localSlot;
+        localSlot = null;
+        if (closing || s == null) {
+            return;
+        }
+        s.failed = reply instanceof Reply.Error;
+        if (!s.suppressed) {
+            s.add(ReplyEncoder.encode(client.alloc(), reply, protocol));
+        }
+        complete(s);
+        flushSlots();
+        drainHeld();
+        flushBoth();
+        updateReadability();
+    }
+
+    /** A slot answered by the sidecar immediately (errors, protocol violations). */
+    private Slot localReplySlot(String name, Reply reply) {
+        Slot s = new Slot(name, SlotKind.LOCAL, null, 0, null, System.nanoTime());
+        s.failed = reply instanceof Reply.Error;
+        s.add(ReplyEncoder.encode(client.alloc(), reply, protocol));
+        complete(s);
+        slots.add(s);
+        flushSlots();
+        return s;
+    }
+
+    private boolean suppressReply() {
+        if (skipNextReply) {
+            skipNextReply = false;
+            return true;
+        }
+        return repliesOff;
+    }
+
+    // ---- replies from Valkey ----
+
+    void onUpstreamFrame(ReplyFrame frame) {
+        if (closing) {
+            frame.release();
+            return;
+        }
+        ByteBuf raw = frame.raw();
+        services.metrics().bytesSent(raw.readableBytes());
+        Slot head = awaiting.peek();
+        if (monitoring || head == null || isOutOfBand(frame, head)) {
+            emitOutOfBand(raw);
+            return;
+        }
+        if (head.kind.isPubSub() && head.kind.confirmation.equals(frame.kind())) {
+            onConfirmation(head, frame);
+        } else {
+            onReply(head, frame);
+        }
+        flushSlots();
+        runLocalWhenDrained();
+    }
+
+    void onUpstreamReadComplete() {
+        flushClient();
+        updateReadability();
+    }
+
+    /** Pub/sub messages and RESP3 pushes belong to no request; they keep their place in Valkey's stream. */
+    private boolean isOutOfBand(ReplyFrame frame, Slot head) {
+        byte type = frame.type();
+        if (type == '>') {
+            return !(head.kind.isPubSub() && head.kind.confirmation.equals(frame.kind()));
+        }
+        if (type == '*' && protocol == 2 && (isSubscribed() || head.kind.isPubSub())) {
+            String kind = frame.kind();
+            return "message".equals(kind) || "pmessage".equals(kind) || "smessage".equals(kind);
+        }
+        return false;
+    }
+
+    private void onConfirmation(Slot head, ReplyFrame frame) {
+        Set<String> set = subscriptionSet(head.kind);
+        if (head.expected < 0) {
+            // Bare UNSUBSCRIBE: Valkey confirms each subscription it drops, or once when there were none.
+            head.expected = Math.max(1, set.size());
+        }
+        String name = confirmationName(frame);
+        switch (head.kind) {
+            case SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE -> set.add(name);
+            default -> set.remove(name);
+        }
+        head.add(frame.raw());
+        if (--head.expected == 0) {
+            awaiting.poll();
+            complete(head);
+        }
+    }
+
+    private void onReply(Slot head, ReplyFrame frame) {
+        ByteBuf raw = frame.raw();
+        boolean error = frame.isError();
+        if (head.kind.isPubSub()) {
+            // An error (or +QUEUED inside MULTI) instead of confirmations answers the whole command.
+            head.expected = 1;
+        }
+        if (!error) {
+            applyStateChange(head, frame);
+        }
+        if (head.rewriter != null && !error) {
+            raw = head.rewriter.rewrite(raw, protocol, client.alloc());
+        }
+        head.failed |= error;
+        head.add(raw);
+        if (--head.expected == 0) {
+            awaiting.poll();
+            complete(head);
+        }
+    }
+
+    private void applyStateChange(Slot s, ReplyFrame reply) {
+        switch (s.kind) {
+            case HELLO -> {
+                if (s.param != null) {
+                    protocol = Integer.parseInt(s.param);
+                }
+                if (s.user != null) {
+                    user = s.user;
+                }
+            }
+            case AUTH -> user = s.param;
+            case SELECT -> {
+                if (inMulti) {
+                    multiSelect = s.param;
+                } else {
+                    db = Integer.parseInt(s.param);
+                }
+            }
+            case MULTI -> {
+                inMulti = true;
+                multiSelect = null;
+            }
+            case EXEC -> {
+                inMulti = false;
+                if (multiSelect != null && !reply.isNull()) {
+                    db = Integer.parseInt(multiSelect);
+                }
+                multiSelect = null;
+            }
+            case DISCARD -> {
+                inMulti = false;
+                multiSelect = null;
+            }
+            case MONITOR -> monitoring = true;
+            case RESET -> {
+                protocol = 2;
+                db = 0;
+                user = "default";
+                inMulti = false;
+                monitoring = false;
+                repliesOff = false;
+                channels.clear();
+                patterns.clear();
+                shardChannels.clear();
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void emitOutOfBand(ByteBuf raw) {
+        Slot target = awaiting.peek();
+        if (target != null) {
+            target.add(raw);
+            flushSlots();
+        } else if (slots.isEmpty()) {
+            client.write(raw, client.voidPromise());
+            wroteSinceFlush = true;
+        } else {
+            slots.add(Slot.ready(raw));
+        }
+    }
+
+    private void complete(Slot s) {
+        s.done = true;
+        if (s.commandName != null && !s.commandName.isEmpty()) {
+            services.metrics().commandCompleted(s.commandName, System.nanoTime() - s.startNanos, s.failed);
+        }
+    }
+
+    private void flushSlots() {
+        while (!slots.isEmpty()) {
+            Slot head = slots.peek();
+            if (head.writeReady(client) > 0) {
+                wroteSinceFlush = true;
+            }
+            if (!head.done) {
+                return;
+            }
+            slots.poll();
+            if (head.closeAfter) {
+                closing = true;
+                client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+        }
+    }
+
+    private void flushBoth() {
+        if (upstream != null) {
+            upstream.flush();
+        }
+        flushClient();
+    }
+
+    private void flushClient() {
+        if (wroteSinceFlush && client != null) {
+            wroteSinceFlush = false;
+            client.flush();
+        }
+    }
+
+    void onUpstreamClosed() {
+        boolean expected = closing;
+        upstream = null;
+        upstreamState = UpstreamState.CLOSED;
+        services.metrics().upstreamDisconnected();
+        if (!awaiting.isEmpty()) {
+            if (!expected) {
+                services.upstream().recordFailure(new IOException("connection to Valkey lost"));
+            }
+            Reply lost = Reply.error("ERR valkey-sidecar: connection to Valkey lost");
+            for (Slot s : awaiting) {
+                s.expected = 0;
+                s.failed = true;
+                s.add(ReplyEncoder.encode(client.alloc(), lost, protocol));
+                complete(s);
+            }
+            awaiting.clear();
+        }
+        flushSlots();
+        // The connection's state (db, user, transaction, subscriptions) died with it: end the client's too,
+        // as Valkey would, rather than continue on a fresh connection with silently different state.
+        if (!closing) {
+            closing = true;
+            client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    // ---- upstream connection ----
+
+    private void connectUpstream() {
+        upstreamState = UpstreamState.CONNECTING;
+        stopReading();
+        ChannelFuture f = services.upstream().connect(client.eventLoop(), new UpstreamHandler(this));
+        if (f == null) {
+            onUpstreamUnavailable("circuit breaker open after repeated failures");
+            return;
+        }
+        f.addListener((ChannelFutureListener) done -> {
+            if (done.isSuccess() && !closing) {
+                upstream = done.channel();
+                upstreamState = UpstreamState.CONNECTED;
+                services.metrics().upstreamConnected();
+                drainHeld();
+                flushBoth();
+                updateReadability();
+            } else if (done.isSuccess()) {
+                done.channel().close();
+            } else {
+                Throwable cause = done.cause();
+                onUpstreamUnavailable(cause == null ? "connect failed" : cause.getMessage());
+            }
+        });
+    }
+
+    private void onUpstreamUnavailable(String reason) {
+        services.metrics().upstreamConnectFailed();
+        upstreamState = UpstreamState.UNAVAILABLE;
+        unavailableReason = "upstream " + services.upstream().address() + ": " + reason;
+        if (closing) {
+            return;
+        }
+        // Everything waiting gets the error now; a later request may try again once the breaker allows.
+        drainHeld(false);
+        flushClient();
+        updateReadability();
+    }
+
+    // ---- backpressure ----
+
+    private void stopReading() {
+        if (client != null && clientReading) {
+            clientReading = false;
+            client.config().setAutoRead(false);
+        }
+    }
+
+    void updateReadability() {
+        if (client == null) {
+            return;
+        }
+        boolean readClient = !closing && upstreamState != UpstreamState.CONNECTING
+                && (upstream == null || upstream.isWritable())
+                && slots.size() < services.maxPendingReplies() && held.size() < services.maxPendingReplies();
+        if (readClient != clientReading) {
+            clientReading = readClient;
+            client.config().setAutoRead(readClient);
+        }
+        if (upstream != null) {
+            boolean readUpstream = client.isWritable();
+            if (readUpstream != upstreamReading) {
+                upstreamReading = readUpstream;
+                upstream.config().setAutoRead(readUpstream);
+            }
+        }
+    }
+
+    // ---- request classification ----
+
+    private boolean isSubscribed() {
+        return !channels.isEmpty() || !patterns.isEmpty() || !shardChannels.isEmpty();
+    }
+
+    private Set<String> subscriptionSet(SlotKind kind) {
+        return switch (kind) {
+            case SUBSCRIBE, UNSUBSCRIBE -> channels;
+            case PSUBSCRIBE, PUNSUBSCRIBE -> patterns;
+            default -> shardChannels;
+        };
+    }
+
+    private static String confirmationName(ReplyFrame frame) {
+        return frame.elementString(1);
+    }
+
+    private SlotKind classify(Command c) {
+        String n = c.name();
+        switch (n) {
+            case "HELLO":
+                return SlotKind.HELLO;
+            case "SELECT":
+                return SlotKind.SELECT;
+            case "AUTH":
+                return SlotKind.AUTH;
+            case "RESET":
+                return SlotKind.RESET;
+            case "MONITOR":
+                return SlotKind.MONITOR;
+            case "MULTI":
+                return SlotKind.MULTI;
+            case "EXEC":
+                return SlotKind.EXEC;
+            case "DISCARD":
+                return SlotKind.DISCARD;
+            case "SUBSCRIBE":
+                return SlotKind.SUBSCRIBE;
+            case "PSUBSCRIBE":
+                return SlotKind.PSUBSCRIBE;
+            case "SSUBSCRIBE":
+                return SlotKind.SSUBSCRIBE;
+            case "UNSUBSCRIBE":
+                return SlotKind.UNSUBSCRIBE;
+            case "PUNSUBSCRIBE":
+                return SlotKind.PUNSUBSCRIBE;
+            case "SUNSUBSCRIBE":
+                return SlotKind.SUNSUBSCRIBE;
+            default:
+                return SlotKind.PLAIN;
+        }
+    }
+
+    private int expectedReplies(Command c, SlotKind kind) {
+        if (c.name().equals("CLIENT") && c.argc() == 3 && c.argIs(1, "REPLY")) {
+            if (c.argIs(2, "OFF")) {
+                repliesOff = true;
+                return 0;
+            }
+            if (c.argIs(2, "SKIP")) {
+                skipNextReply = !repliesOff;
+                return 0;
+            }
+            if (c.argIs(2, "ON")) {
+                repliesOff = false;
+                skipNextReply = false;
+                return 1;
+            }
+        }
+        if (suppressReply()) {
+            return 0;
+        }
+        if (kind.isPubSub()) {
+            boolean bareUnsubscribe = c.argc() == 1 && kind.confirmation.contains("unsubscribe");
+            return bareUnsubscribe ? -1 : Math.max(1, c.argc() - 1);
+        }
+        return 1;
+    }
+
+    /** The user of {@code HELLO ver AUTH user pass}, or null when HELLO does not authenticate. */
+    private static String helloUser(Command c) {
+        for (int i = 2; i + 2 < c.argc(); i++) {
+            if (c.argIs(i, "AUTH")) {
+                return c.argString(i + 1);
+            }
+        }
+        return null;
+    }
+
+    /** The value a state-changing command will set if Valkey accepts it. */
+    private static String stateParam(Command c, SlotKind kind) {
+        switch (kind) {
+            case SELECT:
+                return c.argc() == 2 ? c.argString(1) : "0";
+            case HELLO:
+                return c.argc() >= 2 && (c.argIs(1, "2") || c.argIs(1, "3")) ? c.argString(1) : null;
+            case AUTH:
+                return c.argc() == 3 ? c.argString(1) : "default";
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.valkeysidecar.proxy.session;
+
+import io.valkeysidecar.extension.SidecarCommand;
+import io.valkeysidecar.proxy.info.CommandTableRewriter;
+import io.valkeysidecar.proxy.info.InfoRewriter;
+import io.valkeysidecar.resp.Command;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** Decides, per request, whether the sidecar answers it or Valkey does, and whether Valkey's reply is amended. */
+public final class CommandRouter {
+
+    private final Map<String, SidecarCommand> local;
+    private final InfoRewriter info;
+    private final CommandTableRewriter commandTable;
+
+    public CommandRouter(List<SidecarCommand> commands, InfoRewriter info, CommandTableRewriter commandTable) {
+        this.local = commands.stream().collect(Collectors.toUnmodifiableMap(
+                c -> c.descriptor().name().toUpperCase(Locale.ROOT), Function.identity()));
+        this.info = info;
+        this.commandTable = commandTable;
+    }
+
+    /** The sidecar command answering {@code c}, or null when it goes to Valkey. */
+    SidecarCommand localCommand(Command c) {
+        return local.isEmpty() ? null : local.get(c.name());
+    }
+
+    /** How Valkey's reply to {@code c} is amended, or null when it is relayed unchanged. */
+    ReplyRewriter rewriterFor(Command c) {
+        switch (c.name()) {
+            case "INFO":
+                return info.forRequest(c);
+            case "COMMAND":
+                return commandTable.forRequest(c);
+            default:
+                return null;
+        }
+    }
+}

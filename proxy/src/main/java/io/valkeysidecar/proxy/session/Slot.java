@@ -1,0 +1,97 @@
+package io.valkeysidecar.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One position in a client's reply stream. Every request gets a slot when it is dispatched, so replies are
+ * written in request order whether they come from Valkey or from the sidecar; out-of-band frames (pub/sub
+ * messages, RESP3 pushes) are attached to the slot they preceded in Valkey's stream.
+ */
+final class Slot {
+
+    final String commandName;
+    final SlotKind kind;
+    /** Parameter of the state change this command makes (db index, protocol version, user), if any. */
+    final String param;
+    final long startNanos;
+    /** In-band replies still expected from Valkey; -1 = not yet known (bare UNSUBSCRIBE). */
+    int expected;
+    /** Transforms the (single) in-band reply before it is written, e.g. INFO gains the sidecar's sections. */
+    final ReplyRewriter rewriter;
+    boolean done;
+    boolean failed;
+    /** HELLO ... AUTH user: the user the connection becomes if Valkey accepts it. */
+    String user;
+    /** The client switched replies off (CLIENT REPLY OFF/SKIP): answer nothing. */
+    boolean suppressed;
+    /** Close the client once this slot is written (protocol violation). */
+    boolean closeAfter;
+
+    /** A single ByteBuf, or a List of them when pushes were attached; null when nothing is ready. */
+    private Object output;
+
+    Slot(String commandName, SlotKind kind, String param, int expected, ReplyRewriter rewriter, long startNanos) {
+        this.commandName = commandName;
+        this.kind = kind;
+        this.param = param;
+        this.expected = expected;
+        this.rewriter = rewriter;
+        this.startNanos = startNanos;
+    }
+
+    static Slot ready(ByteBuf frame) {
+        Slot s = new Slot(null, SlotKind.PLAIN, null, 0, null, 0);
+        s.add(frame);
+        s.done = true;
+        return s;
+    }
+
+    @SuppressWarnings("unchecked")
+    void add(ByteBuf buf) {
+        if (output == null) {
+            output = buf;
+        } else if (output instanceof ByteBuf first) {
+            List<ByteBuf> list = new ArrayList<>(4);
+            list.add(first);
+            list.add(buf);
+            output = list;
+        } else {
+            ((List<ByteBuf>) output).add(buf);
+        }
+    }
+
+    /** Writes (without flushing) whatever is ready; returns the number of bytes written. */
+    @SuppressWarnings("unchecked")
+    long writeReady(Channel client) {
+        Object o = output;
+        if (o == null) {
+            return 0;
+        }
+        output = null;
+        if (o instanceof ByteBuf b) {
+            int n = b.readableBytes();
+            client.write(b, client.voidPromise());
+            return n;
+        }
+        long n = 0;
+        for (ByteBuf b : (List<ByteBuf>) o) {
+            n += b.readableBytes();
+            client.write(b, client.voidPromise());
+        }
+        return n;
+    }
+
+    @SuppressWarnings("unchecked")
+    void discard() {
+        Object o = output;
+        output = null;
+        if (o instanceof ByteBuf b) {
+            b.release();
+        } else if (o != null) {
+            ((List<ByteBuf>) o).forEach(ByteBuf::release);
+        }
+    }
+}
