@@ -1,0 +1,132 @@
+package io.valkeysidecar.compat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.valkeysidecar.resp.ReplyFrame;
+import io.valkeysidecar.resp.ReplyFrameDecoder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A bare socket speaking RESP, for byte-exact comparisons: requests go out as given, replies come back as the
+ * exact bytes of each top-level frame. Reads time out instead of hanging a test.
+ */
+public final class RawRespClient implements AutoCloseable {
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final EmbeddedChannel framer = new EmbeddedChannel(new ReplyFrameDecoder());
+    private final List<byte[]> ready = new ArrayList<>();
+
+    public RawRespClient(String host, int port) throws IOException {
+        socket = new Socket();
+        socket.connect(new InetSocketAddress(host, port), 2000);
+        socket.setSoTimeout(5000);
+        socket.setTcpNoDelay(true);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    /** Encodes {@code args} as one multibulk request. */
+    public static byte[] request(String... args) {
+        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
+        for (String a : args) {
+            sb.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+        }
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    public RawRespClient send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+        return this;
+    }
+
+    public RawRespClient send(String... args) throws IOException {
+        return send(request(args));
+    }
+
+    /** Sends one command and returns its single reply frame as text. */
+    public String call(String... args) throws IOException {
+        send(args);
+        return new String(read(), StandardCharsets.UTF_8);
+    }
+
+    /** The next complete reply frame, byte-exact. */
+    public byte[] read() throws IOException {
+        byte[] buf = new byte[64 * 1024];
+        while (ready.isEmpty()) {
+            int n = in.read(buf);
+            if (n < 0) {
+                throw new IOException("connection closed by peer");
+            }
+            framer.writeInbound(Unpooled.wrappedBuffer(buf, 0, n));
+            ReplyFrame f;
+            while ((f = framer.readInbound()) != null) {
+                ByteBuf raw = f.raw();
+                ready.add(ByteBufUtil.getBytes(raw));
+                f.release();
+            }
+        }
+        return ready.remove(0);
+    }
+
+    /** Reads {@code n} frames. */
+    public List<byte[]> read(int n) throws IOException {
+        List<byte[]> frames = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            frames.add(read());
+        }
+        return frames;
+    }
+
+    /** True when the peer closed the connection within the timeout (after any pending bytes). */
+    public boolean closedByPeer(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        try {
+            byte[] buf = new byte[4096];
+            while (true) {
+                int n = in.read(buf);
+                if (n < 0) {
+                    return true;
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** Reads raw bytes until the peer closes or {@code timeoutMillis} passes; for protocol-error tests. */
+    public byte[] readUntilClosed(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        try {
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                all.write(buf, 0, n);
+            }
+        } catch (SocketTimeoutException | java.net.SocketException e) {
+            // Timed out or reset: return what arrived.
+        }
+        return all.toByteArray();
+    }
+
+    @Override
+    public void close() throws IOException {
+        framer.finishAndReleaseAll();
+        socket.close();
+    }
+}
