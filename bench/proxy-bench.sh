@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Throughput and latency of valkey-sidecar against direct Valkey, measured in the same run.
+# Starts its own valkey-server and sidecar on loopback ports, runs valkey-benchmark (50 clients) for
+# GET, SET, LPUSH, LRANGE_100 at pipeline 1 and 16, with 3-byte and 1 KB values, direct and through the
+# sidecar alternately, then prints ops/s, p50/p99 latency and the sidecar/direct ratio.
+#   bench/proxy-bench.sh [requests-per-run]        (default 200000)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+requests="${1:-200000}"
+clients=50
+work="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
+valkey_port=$((20000 + RANDOM % 10000))
+sidecar_port=$((valkey_port + 1))
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+command -v valkey-benchmark >/dev/null || { echo "valkey-benchmark not found (apt-get install -t bookworm-backports valkey-tools)" >&2; exit 1; }
+jar="$root/proxy/target/valkey-sidecar.jar"
+[ -f "$jar" ] || (cd "$root" && mvn -q -B -DskipTests package -pl proxy -am)
+
+valkey-server --port "$valkey_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/valkey.log" &
+pids+=($!)
+java ${VALKEY_SIDECAR_JAVA_OPTS:--Xms1g -Xmx1g} -jar "$jar" serve --port "$sidecar_port" \
+  --upstream "127.0.0.1:$valkey_port" --metrics-port 0 --data-dir "$work/sidecar" 2>"$work/sidecar.log" &
+pids+=($!)
+for _ in $(seq 1 100); do
+  valkey-cli -p "$sidecar_port" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+valkey-cli -p "$sidecar_port" ping >/dev/null
+
+# valkey-benchmark --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+run() { # port pipeline size tests
+  valkey-benchmark -h 127.0.0.1 -p "$1" -c "$clients" -n "$requests" -P "$2" -d "$3" -t "$4" --csv -q 2>/dev/null | tail -n +2
+}
+
+# Warm up the JIT so the first measured run is not the interpreter's.
+run "$sidecar_port" 16 3 get,set,lpush,lrange_100 >/dev/null
+run "$sidecar_port" 1 3 get,set >/dev/null
+
+printf '%-12s %4s %6s | %12s %8s %8s | %12s %8s %8s | %6s %9s\n' test P size "direct ops/s" "p50 ms" "p99 ms" \
+  "sidecar ops/s" "p50 ms" "p99 ms" ratio "+p50 ms"
+for pipeline in 1 16; do
+  for size in 3 1024; do
+    direct="$(run "$valkey_port" "$pipeline" "$size" get,set,lpush,lrange_100)"
+    sidecar="$(run "$sidecar_port" "$pipeline" "$size" get,set,lpush,lrange_100)"
+    paste -d, <(echo "$direct") <(echo "$sidecar") | tr -d '"' | awk -F, -v P="$pipeline" -v S="$size" '{
+      split($1, name, " ");
+      printf "%-12s %4d %6d | %12.0f %8.3f %8.3f | %12.0f %8.3f %8.3f | %6.2f %9.3f\n",
+        name[1], P, S, $2, $5, $7, $10, $13, $15, $10 / $2, $13 - $5 }'
+  done
+done
+echo "valkey-server $(valkey-server --version | awk '{print $3}'); $requests requests per run, $clients clients; $(nproc) cores"
