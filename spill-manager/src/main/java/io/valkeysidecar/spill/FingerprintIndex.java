@@ -1,0 +1,163 @@
+package io.valkeysidecar.spill;
+
+/**
+ * In-memory membership index of spilled keys: a multiset of 64-bit fingerprints in open-addressing tables
+ * (linear probing, backward-shift deletion), so a key in neither tier is answered without touching disk.
+ *
+ * <p>It is a multiset because two keys may share a fingerprint: the store adds a fingerprint exactly when a
+ * key appears on disk and removes one copy exactly when it leaves, so a collision can cause a needless disk
+ * read but never hides a spilled key. Tables grow by 1.5x at 80% load (8 bytes a slot: 10 to 15 bytes a key).
+ * Segments, each with its own monitor, keep growth pauses short and contention low.
+ */
+final class FingerprintIndex {
+
+    private static final int SEGMENT_BITS = 6;
+    private static final int SEGMENTS = 1 << SEGMENT_BITS;
+    private static final int MIN_CAPACITY = 16;
+    private static final double MAX_LOAD = 0.8;
+
+    private final Segment[] segments = new Segment[SEGMENTS];
+
+    FingerprintIndex() {
+        for (int i = 0; i < SEGMENTS; i++) {
+            segments[i] = new Segment();
+        }
+    }
+
+    void add(long fp) {
+        Segment s = segments[(int) (fp & (SEGMENTS - 1))];
+        synchronized (s) {
+            s.add(fp);
+        }
+    }
+
+    boolean contains(long fp) {
+        Segment s = segments[(int) (fp & (SEGMENTS - 1))];
+        synchronized (s) {
+            return s.contains(fp);
+        }
+    }
+
+    /** Removes one copy; false if there was none. */
+    boolean remove(long fp) {
+        Segment s = segments[(int) (fp & (SEGMENTS - 1))];
+        synchronized (s) {
+            return s.remove(fp);
+        }
+    }
+
+    void clear() {
+        for (Segment s : segments) {
+            synchronized (s) {
+                s.table = new long[MIN_CAPACITY];
+                s.size = 0;
+            }
+        }
+    }
+
+    long size() {
+        long n = 0;
+        for (Segment s : segments) {
+            synchronized (s) {
+                n += s.size;
+            }
+        }
+        return n;
+    }
+
+    /** Heap bytes held by the tables (array payloads and headers), for the bytes-per-key figure. */
+    long memoryBytes() {
+        long bytes = 0;
+        for (Segment s : segments) {
+            synchronized (s) {
+                bytes += 16L + 8L * s.table.length + 32;
+            }
+        }
+        return bytes;
+    }
+
+    private static final class Segment {
+        long[] table = new long[MIN_CAPACITY];
+        int size;
+
+        /** Lemire's multiply-shift range reduction: any capacity, not only powers of two. */
+        static int home(long fp, int capacity) {
+            return (int) (((fp >>> SEGMENT_BITS) & 0xFFFFFFFFL) * capacity >>> 32);
+        }
+
+        void add(long fp) {
+            if (size + 1 > table.length * MAX_LOAD) {
+                rehash(table.length + (table.length >> 1));
+            }
+            insert(table, fp);
+            size++;
+        }
+
+        private static void insert(long[] t, long fp) {
+            int i = home(fp, t.length);
+            while (t[i] != 0) {
+                i = i + 1 == t.length ? 0 : i + 1;
+            }
+            t[i] = fp;
+        }
+
+        boolean contains(long fp) {
+            return find(fp) >= 0;
+        }
+
+        private int find(long fp) {
+            long[] t = table;
+            int i = home(fp, t.length);
+            while (true) {
+                long v = t[i];
+                if (v == fp) {
+                    return i;
+                }
+                if (v == 0) {
+                    return -1;
+                }
+                i = i + 1 == t.length ? 0 : i + 1;
+            }
+        }
+
+        boolean remove(long fp) {
+            int hole = find(fp);
+            if (hole < 0) {
+                return false;
+            }
+            long[] t = table;
+            int n = t.length;
+            int j = hole;
+            while (true) {
+                j = j + 1 == n ? 0 : j + 1;
+                long v = t[j];
+                if (v == 0) {
+                    break;
+                }
+                int k = home(v, n);
+                // v may move into the hole only if its home is not cyclically inside (hole, j].
+                boolean stays = hole <= j ? (hole < k && k <= j) : (hole < k || k <= j);
+                if (!stays) {
+                    t[hole] = v;
+                    hole = j;
+                }
+            }
+            t[hole] = 0;
+            size--;
+            if (table.length > MIN_CAPACITY && size < table.length * MAX_LOAD / 4) {
+                rehash(Math.max(MIN_CAPACITY, (int) (size / (MAX_LOAD * 0.6))));
+            }
+            return true;
+        }
+
+        private void rehash(int capacity) {
+            long[] fresh = new long[capacity];
+            for (long v : table) {
+                if (v != 0) {
+                    insert(fresh, v);
+                }
+            }
+            table = fresh;
+        }
+    }
+}

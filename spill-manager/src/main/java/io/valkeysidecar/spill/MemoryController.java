@@ -1,0 +1,266 @@
+package io.valkeysidecar.spill;
+
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps Valkey's {@code used_memory} between two watermarks by spilling its coldest keys: above the high
+ * watermark it samples keys (RANDOMKEY), ranks them by {@code OBJECT IDLETIME} (or {@code OBJECT FREQ} under
+ * an LFU policy), spills the coldest and repeats until memory is under the low watermark. It also watches
+ * Valkey's {@code evicted_keys}: any increase means Valkey dropped data on its own (wrong policy, or writes
+ * faster than the sidecar can spill), which is counted and logged loudly.
+ */
+public final class MemoryController implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(MemoryController.class);
+
+    /**
+     * @param high         start spilling above this share of the limit
+     * @param low          spill until under this share
+     * @param budgetBytes  the limit; 0 = Valkey's maxmemory
+     * @param sampleSize   keys sampled per spill batch
+     * @param batchSize    keys spilled per batch (the coldest of the sample)
+     * @param parallel     batches in flight at once
+     * @param intervalMs   how often memory is checked
+     */
+    public record Settings(double high, double low, long budgetBytes, int sampleSize, int batchSize, int parallel,
+                           long intervalMs) {
+
+        public Settings {
+            if (!(0 < low && low < high && high <= 1)) {
+                throw new IllegalArgumentException("need 0 < low < high <= 1, got low=" + low + " high=" + high);
+            }
+        }
+
+        public static Settings defaults() {
+            return new Settings(0.85, 0.70, 0, 64, 32, 4, 50);
+        }
+    }
+
+    private final SpillEngine engine;
+    private final Settings settings;
+    private final ScheduledExecutorService timer;
+    private final AtomicReference<CompletableFuture<Long>> round = new AtomicReference<>();
+    private volatile long lastUsed;
+    private volatile long lastLimit;
+    private long lastEvicted = -1;
+    private volatile boolean lfu;
+
+    public MemoryController(SpillEngine engine, Settings settings) {
+        this.engine = engine;
+        this.settings = settings;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "spill-memory-controller");
+            t.setDaemon(true);
+            return t;
+        });
+        engine.onOutOfMemory(this::relieve);
+    }
+
+    /** Starts periodic checks. */
+    public void start() {
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                runRound(false).get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("memory controller round failed", SpillEngine.unwrap(e));
+            }
+        }, 0, settings.intervalMs(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Frees memory now (a write or restore met {@code -OOM}): one round that spills at least one batch even
+     * below the high watermark. Joins a round already running.
+     *
+     * @return keys spilled
+     */
+    public CompletionStage<Long> relieve() {
+        return runRound(true);
+    }
+
+    /** Used memory as last sampled, and the limit the watermarks refer to. */
+    public long usedMemory() {
+        return lastUsed;
+    }
+
+    public long limit() {
+        return lastLimit;
+    }
+
+    private CompletableFuture<Long> runRound(boolean force) {
+        CompletableFuture<Long> mine = new CompletableFuture<>();
+        CompletableFuture<Long> running = round.compareAndExchange(null, mine);
+        if (running != null) {
+            return running;
+        }
+        memory().thenCompose(m -> {
+            if (m.limit == 0) {
+                return CompletableFuture.completedFuture(0L);
+            }
+            boolean over = m.used > settings.high() * m.limit;
+            return over || force ? spillDownTo((long) (settings.low() * m.limit), force, 0L, 0)
+                    : CompletableFuture.completedFuture(0L);
+        }).whenComplete((n, err) -> {
+            round.set(null);
+            if (err != null) {
+                mine.completeExceptionally(err);
+            } else {
+                mine.complete(n);
+            }
+        });
+        return mine;
+    }
+
+    private record Memory(long used, long limit, Map<Integer, Long> keysPerDb) {
+    }
+
+    private CompletableFuture<Memory> memory() {
+        return engine.connection(0).thenCompose(a -> {
+            RedisFuture<String> mem = a.info("memory");
+            RedisFuture<String> st = a.info("stats");
+            RedisFuture<String> ks = a.info("keyspace");
+            return mem.toCompletableFuture().thenCompose(x -> st.toCompletableFuture()).thenCompose(
+                    x -> ks.toCompletableFuture()).thenApply(x -> {
+                        Map<String, String> m = fields(mem.toCompletableFuture().join());
+                        Map<String, String> s = fields(st.toCompletableFuture().join());
+                        checkEvictions(Long.parseLong(s.getOrDefault("evicted_keys", "0")));
+                        lfu = m.getOrDefault("maxmemory_policy", "").contains("lfu");
+                        long used = Long.parseLong(m.get("used_memory"));
+                        long limit = settings.budgetBytes() > 0 ? settings.budgetBytes()
+                                : Long.parseLong(m.getOrDefault("maxmemory", "0"));
+                        lastUsed = used;
+                        lastLimit = limit;
+                        return new Memory(used, limit, keyspace(ks.toCompletableFuture().join()));
+                    });
+        });
+    }
+
+    private synchronized void checkEvictions(long evicted) {
+        if (lastEvicted >= 0 && evicted > lastEvicted) {
+            long lost = evicted - lastEvicted;
+            engine.stats().unrecoverableEvictions.add(lost);
+            log.error("VALKEY EVICTED {} KEYS ON ITS OWN ({} in total): their values are lost. Run Valkey with "
+                    + "maxmemory-policy noeviction and keep its maxmemory above the sidecar's high watermark.",
+                    lost, engine.stats().unrecoverableEvictions());
+        }
+        lastEvicted = evicted;
+    }
+
+    private CompletableFuture<Long> spillDownTo(long target, boolean force, long spilled, int rounds) {
+        return memory().thenCompose(m -> {
+            boolean done = m.used <= target && !(force && rounds == 0);
+            if (done || rounds >= 10_000 || m.keysPerDb.isEmpty()) {
+                return CompletableFuture.completedFuture(spilled);
+            }
+            int db = m.keysPerDb.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            List<CompletableFuture<Long>> batches = new ArrayList<>();
+            for (int p = 0; p < settings.parallel(); p++) {
+                batches.add(spillColdest(db));
+            }
+            return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+                long n = batches.stream().mapToLong(CompletableFuture::join).sum();
+                if (n == 0) {
+                    // Nothing spillable in the sample (pinned, too large, budget): try again next tick.
+                    return CompletableFuture.completedFuture(spilled);
+                }
+                return spillDownTo(target, force, spilled + n, rounds + 1);
+            });
+        });
+    }
+
+    /** Samples keys of {@code db} and spills the coldest of them; answers how many were spilled. */
+    private CompletableFuture<Long> spillColdest(int db) {
+        return engine.connection(db).thenCompose(a -> {
+            List<RedisFuture<byte[]>> sample = new ArrayList<>();
+            for (int i = 0; i < settings.sampleSize(); i++) {
+                sample.add(a.randomkey());
+            }
+            return CompletableFuture.allOf(sample.stream().map(CompletionStage::toCompletableFuture)
+                    .toArray(CompletableFuture[]::new)).thenCompose(v -> rank(a, sample));
+        }).thenCompose(coldest -> coldest.isEmpty() ? CompletableFuture.completedFuture(0L)
+                : engine.spill(db, coldest).thenApply(outcomes ->
+                        outcomes.stream().filter(o -> o == SpillOutcome.SPILLED).count()));
+    }
+
+    private CompletableFuture<List<byte[]>> rank(RedisAsyncCommands<byte[], byte[]> a,
+                                                 List<RedisFuture<byte[]>> sample) {
+        Map<String, byte[]> distinct = new LinkedHashMap<>();
+        for (RedisFuture<byte[]> f : sample) {
+            byte[] k = f.toCompletableFuture().join();
+            if (k != null) {
+                distinct.putIfAbsent(new String(k, StandardCharsets.ISO_8859_1), k);
+            }
+        }
+        List<byte[]> keys = new ArrayList<>(distinct.values());
+        List<RedisFuture<Long>> heat = new ArrayList<>();
+        for (byte[] k : keys) {
+            heat.add(lfu ? a.objectFreq(k) : a.objectIdletime(k));
+        }
+        return CompletableFuture.allOf(heat.stream().map(f -> f.toCompletableFuture().handle((v, e) -> v))
+                .toArray(CompletableFuture[]::new)).thenApply(v -> {
+                    List<KeyValue<byte[], Long>> scored = new ArrayList<>();
+                    for (int i = 0; i < keys.size(); i++) {
+                        Long h = heat.get(i).toCompletableFuture().handle((x, e) -> x).join();
+                        if (h != null) {
+                            // Coldest first: most idle seconds, or fewest LFU hits.
+                            scored.add(KeyValue.just(keys.get(i), lfu ? h : -h));
+                        }
+                    }
+                    scored.sort(Comparator.comparing(KeyValue::getValue));
+                    List<byte[]> coldest = new ArrayList<>();
+                    for (int i = 0; i < Math.min(settings.batchSize(), scored.size()); i++) {
+                        coldest.add(scored.get(i).getKey());
+                    }
+                    return coldest;
+                });
+    }
+
+    private static Map<String, String> fields(String info) {
+        Map<String, String> m = new HashMap<>();
+        for (String line : info.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && !line.startsWith("#")) {
+                m.put(line.substring(0, colon), line.substring(colon + 1));
+            }
+        }
+        return m;
+    }
+
+    /** "db3:keys=10,expires=0,avg_ttl=0" lines into db → keys. */
+    private static Map<Integer, Long> keyspace(String info) {
+        Map<Integer, Long> m = new HashMap<>();
+        fields(info).forEach((name, value) -> {
+            if (name.startsWith("db")) {
+                String keys = value.split(",")[0];
+                m.put(Integer.parseInt(name.substring(2)), Long.parseLong(keys.substring(keys.indexOf('=') + 1)));
+            }
+        });
+        return m;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,502 @@
+package io.valkeysidecar.spill;
+
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.RestoreArgs;
+import io.lettuce.core.TransactionResult;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.resource.ClientResources;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves keys between Valkey and the {@link SpillStore}, on the sidecar's own connections, never blocking a
+ * caller's thread (RocksDB reads run on an own small pool, Valkey I/O is Lettuce-asynchronous).
+ *
+ * <p>Spill (notes/spill.md): WATCH, DUMP + PEXPIRETIME, durable write marked pending, MULTI DEL EXEC, then
+ * the pending mark is cleared; an aborted EXEC means a client wrote the key: memory wins, the disk copy goes.
+ * Restore: RESTORE key expireAt payload ABSTTL without REPLACE; BUSYKEY means memory holds a newer value.
+ * Everything on one key (spill, restore, delete, metadata) is serialised by {@link KeyLocks}.
+ *
+ * <p>Rule the whole tier keeps: when a key is in both tiers (briefly during a spill, or after a crash), the
+ * copy in Valkey is the truth; every write through the proxy restores first, which drops the disk copy.
+ */
+public final class SpillEngine implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SpillEngine.class);
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+    private static final CompletableFuture<Long> NONE_DELETED = CompletableFuture.completedFuture(0L);
+    private static final int OOM_RETRIES = 8;
+    private static final int SWEEP_BATCH = 1000;
+
+    private final SpillStore store;
+    private final ValkeyLinks links;
+    private final ExecutorService io;
+    private final KeyLocks locks;
+    private final KeyStripes stripes = new KeyStripes();
+    private final long maxSpillBytes;
+    private final SpillStats stats = new SpillStats();
+    private volatile Supplier<CompletionStage<?>> oomRelief = () -> DONE;
+
+    /**
+     * @param resources     Lettuce resources to share (null: Lettuce's own)
+     * @param maxSpillBytes keys whose value takes more memory than this stay in Valkey (DUMP/RESTORE block it)
+     */
+    public SpillEngine(SpillStore store, ClientResources resources, RedisURI upstream, long maxSpillBytes) {
+        this.store = store;
+        this.links = new ValkeyLinks(resources, upstream);
+        AtomicInteger n = new AtomicInteger();
+        this.io = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "spill-io-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.locks = new KeyLocks(io);
+        this.maxSpillBytes = maxSpillBytes;
+    }
+
+    public SpillStore store() {
+        return store;
+    }
+
+    public SpillStats stats() {
+        return stats;
+    }
+
+    /** Called when a RESTORE meets {@code -OOM}: should free memory in Valkey (the memory controller does). */
+    public void onOutOfMemory(Supplier<CompletionStage<?>> relief) {
+        this.oomRelief = relief;
+    }
+
+    // ---- the proxy's entry points ----
+
+    /**
+     * Makes {@code keys} of {@code db} resident in Valkey and pins them, so no spill moves them out before the
+     * caller's command has run. The caller must call {@link #release} with the same keys once Valkey answered
+     * the forwarded command (or it was not sent), whatever this stage did. When no key is spilled or being
+     * spilled, returns an already-completed stage without allocating.
+     */
+    public CompletionStage<Void> ensureResident(int db, List<byte[]> keys) {
+        CompletableFuture<?>[] waits = null;
+        int n = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            byte[] key = keys.get(i);
+            long fp = KeyHash.fingerprint(db, key);
+            stripes.pin(fp);
+            if (stripes.spilling(fp) || store.mightContain(fp)) {
+                if (waits == null) {
+                    waits = new CompletableFuture<?>[keys.size()];
+                }
+                waits[n++] = locks.withLock(fp, () -> restoreLocked(db, key, fp));
+            }
+        }
+        if (waits == null) {
+            return DONE;
+        }
+        return CompletableFuture.allOf(Arrays.copyOf(waits, n));
+    }
+
+    /** Unpins keys pinned by {@link #ensureResident} or {@link #deleteSpilled}. */
+    public void release(int db, List<byte[]> keys) {
+        for (int i = 0; i < keys.size(); i++) {
+            stripes.unpin(KeyHash.fingerprint(db, keys.get(i)));
+        }
+    }
+
+    /**
+     * For DEL/UNLINK: removes the disk copies of {@code keys} durably and pins the keys (release them with
+     * {@link #release} once the forwarded DEL was answered). Answers how many keys existed only on disk, to
+     * be added to Valkey's count; a key also in Valkey is counted by Valkey.
+     */
+    public CompletionStage<Long> deleteSpilled(int db, List<byte[]> keys) {
+        List<CompletableFuture<Boolean>> found = null;
+        for (byte[] key : keys) {
+            long fp = KeyHash.fingerprint(db, key);
+            stripes.pin(fp);
+            if (stripes.spilling(fp) || store.mightContain(fp)) {
+                if (found == null) {
+                    found = new ArrayList<>();
+                }
+                found.add(locks.withLock(fp, () -> deleteLocked(db, key)));
+            }
+        }
+        if (found == null) {
+            return NONE_DELETED;
+        }
+        List<CompletableFuture<Boolean>> all = found;
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                .thenApply(v -> all.stream().filter(CompletableFuture::join).count());
+    }
+
+    private CompletableFuture<Boolean> deleteLocked(int db, byte[] key) {
+        return CompletableFuture.supplyAsync(() -> store.get(db, key), io).thenCompose(e -> {
+            if (e == null) {
+                return CompletableFuture.completedFuture(false);
+            }
+            boolean live = !e.expiredAt(System.currentTimeMillis());
+            return store.delete(db, key, e.version(), true).thenCompose(deleted -> {
+                if (!deleted || !live) {
+                    return CompletableFuture.completedFuture(false);
+                }
+                stats.deleted.increment();
+                return existsInMemory(db, key).thenApply(inMemory -> !inMemory);
+            });
+        });
+    }
+
+    /** TYPE and absolute expiry of a key as it is on disk; {@code expireAt} is -1 without TTL. */
+    public record KeyMeta(String type, long expireAt) {
+    }
+
+    /**
+     * Metadata of a spilled key without restoring it (EXISTS, TYPE, TTL/PTTL/EXPIRETIME), or null when it is
+     * not on disk (or expired there). Meant for keys Valkey just reported absent: memory wins otherwise.
+     */
+    public CompletionStage<KeyMeta> spilledMeta(int db, byte[] key) {
+        long fp = KeyHash.fingerprint(db, key);
+        if (!stripes.spilling(fp) && !store.mightContain(fp)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return locks.withLock(fp, () -> CompletableFuture.supplyAsync(() -> store.get(db, key), io)
+                .thenCompose(e -> {
+                    if (e == null || e.expiredAt(System.currentTimeMillis())) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    KeyMeta meta = new KeyMeta(e.type(), e.expireAt());
+                    if (!e.pending()) {
+                        return CompletableFuture.completedFuture(meta);
+                    }
+                    return resolvePending(e).thenApply(kept -> kept ? meta : null);
+                }));
+    }
+
+    /** SCAN/KEYS support: a page of live spilled keys of {@code db} (see {@link SpillStore#keys}). */
+    public CompletionStage<SpillStore.Page> spilledKeys(int db, byte[] after, int count, byte[] match, String type) {
+        return CompletableFuture.supplyAsync(
+                () -> store.keys(db, after, count, match, type, System.currentTimeMillis()), io);
+    }
+
+    /** DBSIZE support: entries of {@code db} on disk (expired ones count until swept). */
+    public long spilledCount(int db) {
+        return store.keyCount(db);
+    }
+
+    /** FLUSHDB support: drops every spilled key of {@code db}; answers how many there were. */
+    public CompletionStage<Long> flushDb(int db) {
+        return store.flushDb(db).thenApply(n -> {
+            stats.deleted.add(n);
+            return n;
+        });
+    }
+
+    // ---- restore ----
+
+    /** SPILL.RESTORE: brings one key back now. */
+    public CompletableFuture<RestoreOutcome> restore(int db, byte[] key) {
+        long fp = KeyHash.fingerprint(db, key);
+        return locks.withLock(fp, () -> restoreLocked(db, key, fp));
+    }
+
+    private CompletableFuture<RestoreOutcome> restoreLocked(int db, byte[] key, long fp) {
+        if (!store.mightContain(fp)) {
+            return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
+        }
+        long start = System.nanoTime();
+        return CompletableFuture.supplyAsync(() -> store.get(db, key), io).thenCompose(e -> {
+            if (e == null) {
+                return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
+            }
+            if (e.expiredAt(System.currentTimeMillis())) {
+                stats.expiredOnRead.increment();
+                return store.delete(db, key, e.version(), false).thenApply(d -> RestoreOutcome.EXPIRED);
+            }
+            return restoreInto(db, e, 0).thenCompose(outcome ->
+                    // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
+                    store.delete(db, key, e.version(), false).thenApply(d -> {
+                        if (outcome == RestoreOutcome.RESTORED) {
+                            stats.restored.increment();
+                            stats.restoreBytes.add(e.payload().length);
+                            stats.restoreLatency.recordNanos(System.nanoTime() - start);
+                        } else {
+                            stats.memoryNewer.increment();
+                        }
+                        return outcome;
+                    }));
+        });
+    }
+
+    private CompletableFuture<RestoreOutcome> restoreInto(int db, SpillStore.Entry e, int attempt) {
+        RestoreArgs args = e.expireAt() == SpillStore.NO_EXPIRY
+                ? RestoreArgs.Builder.ttl(0) : RestoreArgs.Builder.ttl(e.expireAt()).absttl();
+        return links.shared(db).thenCompose(a -> a.restore(e.key(), e.payload(), args).toCompletableFuture())
+                .handle((ok, err) -> {
+                    if (err == null) {
+                        return CompletableFuture.completedFuture(RestoreOutcome.RESTORED);
+                    }
+                    Throwable cause = unwrap(err);
+                    String msg = String.valueOf(cause.getMessage());
+                    if (cause instanceof RedisCommandExecutionException && msg.startsWith("BUSYKEY")) {
+                        return CompletableFuture.completedFuture(RestoreOutcome.MEMORY_NEWER);
+                    }
+                    if (cause instanceof RedisCommandExecutionException && msg.startsWith("OOM")
+                            && attempt < OOM_RETRIES) {
+                        // Bounded wait: the relief round may itself wait for a key lock this restore holds.
+                        CompletableFuture<Object> pause = CompletableFuture.supplyAsync(() -> null,
+                                CompletableFuture.delayedExecutor(20L << attempt, TimeUnit.MILLISECONDS, io));
+                        return CompletableFuture.anyOf(oomRelief.get().toCompletableFuture(), pause)
+                                .handle((r, t) -> null)
+                                .thenCompose(x -> restoreInto(db, e, attempt + 1));
+                    }
+                    return CompletableFuture.<RestoreOutcome>failedFuture(cause);
+                })
+                .thenCompose(f -> f);
+    }
+
+    // ---- spill ----
+
+    /** EVICT / the memory controller: spills {@code keys} of {@code db}; one outcome per key, in order. */
+    public CompletableFuture<List<SpillOutcome>> spill(int db, List<byte[]> keys) {
+        long[] fps = new long[keys.size()];
+        for (int i = 0; i < fps.length; i++) {
+            fps[i] = KeyHash.fingerprint(db, keys.get(i));
+        }
+        return locks.withLocks(fps, () -> spillLocked(db, keys, fps));
+    }
+
+    private CompletableFuture<List<SpillOutcome>> spillLocked(int db, List<byte[]> keys, long[] fps) {
+        SpillOutcome[] out = new SpillOutcome[keys.size()];
+        List<Integer> todo = new ArrayList<>();
+        int[] duplicateOf = new int[fps.length];
+        Arrays.fill(duplicateOf, -1);
+        for (int i = 0; i < fps.length; i++) {
+            stripes.markSpilling(fps[i]);
+            if (stripes.pinned(fps[i])) {
+                out[i] = SpillOutcome.PINNED;
+            } else if (store.budgetReached()) {
+                out[i] = SpillOutcome.REFUSED_BUDGET;
+                stats.refusedBudget.increment();
+            } else if ((duplicateOf[i] = indexOf(keys, todo, keys.get(i))) < 0) {
+                todo.add(i);
+            }
+        }
+        CompletableFuture<Void> work = todo.isEmpty() ? DONE : links.borrow(db).thenCompose(conn -> {
+            SpillRun run = new SpillRun(db, keys, todo, out, conn);
+            return run.start().whenComplete((v, err) -> links.giveBack(db, conn, err == null));
+        });
+        return work.handle((v, err) -> {
+            for (long fp : fps) {
+                stripes.unmarkSpilling(fp);
+            }
+            if (err != null) {
+                throw new CompletionException(unwrap(err));
+            }
+            for (int i = 0; i < out.length; i++) {
+                if (duplicateOf[i] >= 0) {
+                    out[i] = out[duplicateOf[i]];
+                }
+            }
+            return List.of(out);
+        });
+    }
+
+    private static int indexOf(List<byte[]> keys, List<Integer> among, byte[] key) {
+        for (int j : among) {
+            if (Arrays.equals(keys.get(j), key)) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /** One WATCH/DUMP/store/MULTI-DEL-EXEC round on an exclusive connection. */
+    private final class SpillRun {
+        final int db;
+        final List<byte[]> keys;
+        final List<Integer> todo;
+        final SpillOutcome[] out;
+        final RedisAsyncCommands<byte[], byte[]> a;
+
+        SpillRun(int db, List<byte[]> keys, List<Integer> todo, SpillOutcome[] out,
+                 StatefulRedisConnection<byte[], byte[]> conn) {
+            this.db = db;
+            this.keys = keys;
+            this.todo = todo;
+            this.out = out;
+            this.a = conn.async();
+        }
+
+        CompletableFuture<Void> start() {
+            byte[][] watched = todo.stream().map(keys::get).toArray(byte[][]::new);
+            a.watch(watched);
+            List<RedisFuture<Long>> usage = new ArrayList<>();
+            for (byte[] k : watched) {
+                usage.add(a.memoryUsage(k));
+            }
+            return allOf(usage).thenCompose(v -> {
+                List<Integer> small = new ArrayList<>();
+                for (int j = 0; j < todo.size(); j++) {
+                    Long bytes = usage.get(j).toCompletableFuture().join();
+                    int i = todo.get(j);
+                    if (bytes == null) {
+                        out[i] = SpillOutcome.NOT_FOUND;
+                    } else if (bytes > maxSpillBytes) {
+                        out[i] = SpillOutcome.TOO_LARGE;
+                        stats.tooLarge.increment();
+                    } else {
+                        small.add(i);
+                    }
+                }
+                return dumpAndStore(small);
+            });
+        }
+
+        private CompletableFuture<Void> dumpAndStore(List<Integer> small) {
+            if (small.isEmpty()) {
+                return a.unwatch().toCompletableFuture().thenApply(ok -> null);
+            }
+            List<RedisFuture<byte[]>> dumps = new ArrayList<>();
+            List<RedisFuture<Long>> expiries = new ArrayList<>();
+            for (int i : small) {
+                dumps.add(a.dump(keys.get(i)));
+                expiries.add(a.pexpiretime(keys.get(i)));
+            }
+            return allOf(dumps).thenCombine(allOf(expiries), (x, y) -> null).thenCompose(v -> {
+                List<Integer> stored = new ArrayList<>();
+                List<CompletableFuture<Long>> versions = new ArrayList<>();
+                for (int j = 0; j < small.size(); j++) {
+                    int i = small.get(j);
+                    byte[] payload = dumps.get(j).toCompletableFuture().join();
+                    long expireAt = expiries.get(j).toCompletableFuture().join();
+                    if (payload == null || expireAt == -2) {
+                        out[i] = SpillOutcome.NOT_FOUND;
+                    } else {
+                        stored.add(i);
+                        versions.add(store.put(db, keys.get(i), expireAt < 0 ? SpillStore.NO_EXPIRY : expireAt,
+                                payload, true));
+                        stats.spillBytes.add(payload.length);
+                    }
+                }
+                if (stored.isEmpty()) {
+                    return a.unwatch().toCompletableFuture().thenApply(ok -> null);
+                }
+                return CompletableFuture.allOf(versions.toArray(CompletableFuture[]::new))
+                        .thenCompose(w -> deleteFromValkey(stored, versions));
+            });
+        }
+
+        private CompletableFuture<Void> deleteFromValkey(List<Integer> stored, List<CompletableFuture<Long>> versions) {
+            a.multi();
+            a.del(stored.stream().map(keys::get).toArray(byte[][]::new));
+            return a.exec().toCompletableFuture().thenCompose(tx -> {
+                boolean aborted = tx == null || tx.wasDiscarded();
+                List<CompletableFuture<Boolean>> settle = new ArrayList<>();
+                for (int j = 0; j < stored.size(); j++) {
+                    int i = stored.get(j);
+                    long version = versions.get(j).join();
+                    if (aborted) {
+                        out[i] = SpillOutcome.RACED;
+                        stats.raced.increment();
+                        settle.add(store.delete(db, keys.get(i), version, false));
+                    } else {
+                        out[i] = SpillOutcome.SPILLED;
+                        stats.spilled.increment();
+                        settle.add(store.commit(db, keys.get(i), version));
+                    }
+                }
+                return CompletableFuture.allOf(settle.toArray(CompletableFuture[]::new));
+            });
+        }
+    }
+
+    private static CompletableFuture<Void> allOf(List<? extends RedisFuture<?>> futures) {
+        return CompletableFuture.allOf(futures.stream().map(CompletionStage::toCompletableFuture)
+                .toArray(CompletableFuture[]::new));
+    }
+
+    // ---- pending entries and expiry ----
+
+    /**
+     * After a restart: settles every entry a crashed spill left pending. If Valkey still holds the key the
+     * DEL never ran and memory wins (disk copy dropped); otherwise the spill completed (mark cleared).
+     *
+     * @return how many pending entries were settled
+     */
+    public CompletionStage<Integer> recoverPending() {
+        return CompletableFuture.supplyAsync(store::pendingEntries, io).thenCompose(pending -> {
+            List<CompletableFuture<Boolean>> all = new ArrayList<>();
+            for (SpillStore.Entry e : pending) {
+                long fp = KeyHash.fingerprint(e.db(), e.key());
+                all.add(locks.withLock(fp, () -> resolvePending(e)));
+            }
+            return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> all.size());
+        });
+    }
+
+    /** @return whether the disk copy stays (the key is not in Valkey) */
+    private CompletableFuture<Boolean> resolvePending(SpillStore.Entry e) {
+        return existsInMemory(e.db(), e.key()).thenCompose(inMemory -> inMemory
+                ? store.delete(e.db(), e.key(), e.version(), true).thenApply(d -> false)
+                : store.commit(e.db(), e.key(), e.version()).thenApply(c -> true));
+    }
+
+    private CompletableFuture<Boolean> existsInMemory(int db, byte[] key) {
+        return links.shared(db).thenCompose(a -> a.exists(key).toCompletableFuture()).thenApply(n -> n > 0);
+    }
+
+    /**
+     * SPILL.CLEANUP and the periodic sweeper: removes every entry expired by now, in batches, off the caller's
+     * thread; other clients are never blocked.
+     *
+     * @return how many entries were removed
+     */
+    public CompletionStage<Long> cleanup() {
+        return sweepFrom(System.currentTimeMillis(), 0);
+    }
+
+    private CompletableFuture<Long> sweepFrom(long now, long sofar) {
+        return CompletableFuture.supplyAsync(() -> store.sweepExpired(now, SWEEP_BATCH), io)
+                .thenCompose(f -> f)
+                .thenCompose(n -> {
+                    stats.cleaned.add(n);
+                    return n < SWEEP_BATCH ? CompletableFuture.completedFuture(sofar + n) : sweepFrom(now, sofar + n);
+                });
+    }
+
+    /** The shared connection of {@code db}, for the memory controller's sampling. */
+    CompletableFuture<RedisAsyncCommands<byte[], byte[]>> connection(int db) {
+        return links.shared(db);
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** Keys with a spill, restore or delete running or queued (for tests and diagnostics). */
+    int busyKeys() {
+        return locks.busy();
+    }
+
+    @Override
+    public void close() {
+        links.close();
+        io.shutdown();
+        log.debug("spill engine closed");
+    }
+}

@@ -1,0 +1,72 @@
+package io.valkeysidecar.spill;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.valkeysidecar.extension.InfoSection;
+import io.valkeysidecar.extension.SidecarCommand;
+import io.valkeysidecar.extension.SidecarExtension;
+import io.valkeysidecar.extension.SidecarRuntime;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The spill tier as a sidecar extension: EVICT, SPILL.RESTORE, SPILL.CLEANUP, INFO spill and metrics.
+ * Configured by {@code sidecar.spill.*} system properties (see {@link SpillConfig#fromProperties}); the store
+ * lives in {@code <data directory>/spill}. The proxy reaches the tier through {@link #engine()}.
+ */
+public final class SpillExtension implements SidecarExtension {
+
+    private SpillManager manager;
+    private SpillInfoSection info;
+
+    @Override
+    public List<SidecarCommand> start(SidecarRuntime runtime) {
+        SpillConfig config = SpillConfig.fromProperties(runtime.dataDirectory().resolve("spill"),
+                System.getProperties());
+        manager = SpillManager.start(config, runtime.clientResources(), runtime.upstream());
+        info = new SpillInfoSection(manager.engine(), manager.controller());
+        registerMetrics(runtime.meterRegistry());
+        return SpillCommands.all(manager.engine());
+    }
+
+    /** The proxy's handle on the tier: ensureResident/release, deleteSpilled, spilledKeys, spilledMeta, ... */
+    public SpillEngine engine() {
+        if (manager == null) {
+            throw new IllegalStateException("spill extension not started");
+        }
+        return manager.engine();
+    }
+
+    @Override
+    public List<InfoSection> infoSections() {
+        return info == null ? List.of() : List.of(info);
+    }
+
+    private void registerMetrics(MeterRegistry r) {
+        SpillStore store = manager.store();
+        SpillStats s = manager.engine().stats();
+        Gauge.builder("sidecar.spill.keys", store, SpillStore::keyCount).register(r);
+        Gauge.builder("sidecar.spill.bytes", store, SpillStore::logicalBytes).register(r);
+        Gauge.builder("sidecar.spill.disk.usage.bytes", store, SpillStore::diskUsageBytes).register(r);
+        Gauge.builder("sidecar.spill.disk.budget.reached", store, st -> st.budgetReached() ? 1 : 0).register(r);
+        Gauge.builder("sidecar.spill.index.bytes", store, SpillStore::indexBytes).register(r);
+        counter(r, "sidecar.spill.keys.spilled", s, SpillStats::spilled);
+        counter(r, "sidecar.spill.keys.restored", s, SpillStats::restored);
+        counter(r, "sidecar.spill.keys.cleaned", s, SpillStats::cleaned);
+        counter(r, "sidecar.spill.write.races", s, SpillStats::raced);
+        counter(r, "sidecar.spill.refused.budget", s, SpillStats::refusedBudget);
+        counter(r, "sidecar.spill.unrecoverable.evictions", s, SpillStats::unrecoverableEvictions);
+    }
+
+    private static void counter(MeterRegistry r, String name, SpillStats s, ToDoubleFunction<SpillStats> f) {
+        FunctionCounter.builder(name, s, f).register(r);
+    }
+
+    @Override
+    public void close() {
+        if (manager != null) {
+            manager.close();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.valkeysidecar.spill;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of the spill tier, read by INFO spill and the metrics. */
+public final class SpillStats {
+
+    final LongAdder spilled = new LongAdder();
+    final LongAdder spillBytes = new LongAdder();
+    final LongAdder restored = new LongAdder();
+    final LongAdder restoreBytes = new LongAdder();
+    final LongAdder cleaned = new LongAdder();
+    final LongAdder raced = new LongAdder();
+    final LongAdder memoryNewer = new LongAdder();
+    final LongAdder expiredOnRead = new LongAdder();
+    final LongAdder tooLarge = new LongAdder();
+    final LongAdder refusedBudget = new LongAdder();
+    final LongAdder deleted = new LongAdder();
+    final LongAdder unrecoverableEvictions = new LongAdder();
+    final LatencyHistogram restoreLatency = new LatencyHistogram();
+
+    /** Keys moved to disk and deleted from Valkey. */
+    public long spilled() {
+        return spilled.sum();
+    }
+
+    /** DUMP payload bytes written by spills. */
+    public long spillBytes() {
+        return spillBytes.sum();
+    }
+
+    /** Keys brought back into Valkey. */
+    public long restored() {
+        return restored.sum();
+    }
+
+    public long restoreBytes() {
+        return restoreBytes.sum();
+    }
+
+    /** Expired entries removed from disk by the sweeper or SPILL.CLEANUP. */
+    public long cleaned() {
+        return cleaned.sum();
+    }
+
+    /** Spills that lost to a concurrent write (memory won). */
+    public long raced() {
+        return raced.sum();
+    }
+
+    /** Restores that found a newer value in Valkey (disk copy dropped). */
+    public long memoryNewer() {
+        return memoryNewer.sum();
+    }
+
+    /** Entries found expired when read, deleted instead of restored. */
+    public long expiredOnRead() {
+        return expiredOnRead.sum();
+    }
+
+    public long tooLarge() {
+        return tooLarge.sum();
+    }
+
+    public long refusedBudget() {
+        return refusedBudget.sum();
+    }
+
+    /** Spilled keys removed by DEL/UNLINK/FLUSHDB. */
+    public long deleted() {
+        return deleted.sum();
+    }
+
+    /** Keys Valkey evicted by itself (INFO evicted_keys): their values are lost. */
+    public long unrecoverableEvictions() {
+        return unrecoverableEvictions.sum();
+    }
+
+    public LatencyHistogram restoreLatency() {
+        return restoreLatency;
+    }
+}
