@@ -58,7 +58,9 @@ public final class ReplyFrameDecoder extends ByteToMessageDecoder {
                             throw new DecoderException("reply frame too large: " + len + " bytes");
                         }
                         if (end > in.writerIndex()) {
-                            in.ensureWritable((int) (end - in.writerIndex()));
+                            // Reserve the rest of a big value once; a fixed-capacity cumulation is replaced by
+                            // Netty on the next read instead.
+                            in.ensureWritable((int) (end - in.writerIndex()), false);
                             return false;
                         }
                         scanned = (int) (end - base);

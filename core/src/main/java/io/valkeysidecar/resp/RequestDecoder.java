@@ -26,6 +26,13 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private int argsExpected = -1;
     private int argsSeen;
     private int[] spans = new int[16];
+    /** Bytes of the current line (relative to its start) already known to hold no terminator. */
+    private int lineChecked;
+    /**
+     * Valkey 8.0 quirk: after a non-empty line of only blanks, the next request is read as inline even when
+     * it starts with '*' (its request type is not reset). Kept so our command boundaries stay Valkey's.
+     */
+    private boolean inlineSticky;
     private boolean broken;
 
     public RequestDecoder(RespLimits limits) {
@@ -35,7 +42,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (!broken && in.isReadable()) {
-            Object decoded = in.getByte(in.readerIndex()) == '*' ? decodeMultibulk(in) : decodeInline(in);
+            boolean multibulk = argsExpected >= 0 || (!inlineSticky && in.getByte(in.readerIndex()) == '*');
+            Object decoded = multibulk ? decodeMultibulk(in) : decodeInline(in);
             if (decoded == null) {
                 return;
             }
@@ -53,56 +61,57 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private Object decodeMultibulk(ByteBuf in) {
         int base = in.readerIndex();
         if (argsExpected < 0) {
-            int eol = findCrlf(in, base, limits.maxInlineLength());
-            if (eol == NOT_YET) {
-                return null;
-            }
-            if (eol == TOO_LONG) {
+            int cr = findLineEnd(in, base, (byte) '\r');
+            if (cr == TOO_LONG) {
                 return violation("too big mbulk count string");
             }
-            long count = parseLong(in, base + 1, eol);
-            if (count == Long.MIN_VALUE || count > limits.maxArrayLength()) {
+            if (cr == NOT_YET || cr + 1 >= in.writerIndex()) {
+                return null;
+            }
+            lineChecked = 0;
+            long count = parseLong(in, base + 1, cr);
+            if (count == Long.MIN_VALUE || count > Integer.MAX_VALUE || count > limits.maxArrayLength()) {
                 return violation("invalid multibulk length");
             }
             if (count <= 0) {
                 // Valkey silently accepts "*0" and "*-1" as empty requests.
-                in.readerIndex(eol + 2);
+                in.readerIndex(cr + 2);
                 return SKIPPED;
             }
             argsExpected = (int) count;
             argsSeen = 0;
-            scanned = eol + 2 - base;
+            scanned = cr + 2 - base;
         }
         while (argsSeen < argsExpected) {
             int pos = base + scanned;
-            if (in.writerIndex() <= pos) {
+            // Like Valkey, the line is complete once a CR and one more byte arrived; only then is it judged.
+            int cr = findLineEnd(in, pos, (byte) '\r');
+            if (cr == TOO_LONG) {
+                return violation("too big bulk count string");
+            }
+            if (cr == NOT_YET || cr + 1 >= in.writerIndex()) {
                 return null;
             }
             byte type = in.getByte(pos);
             if (type != '$') {
                 return violation("expected '$', got '" + (char) (type & 0xff) + "'");
             }
-            int eol = findCrlf(in, pos, limits.maxInlineLength());
-            if (eol == NOT_YET) {
-                return null;
-            }
-            if (eol == TOO_LONG) {
-                return violation("too big bulk count string");
-            }
-            long len = parseLong(in, pos + 1, eol);
+            long len = parseLong(in, pos + 1, cr);
             if (len < 0 || len > limits.maxBulkLength()) {
                 return violation("invalid bulk length");
             }
-            int dataStart = eol + 2;
+            int dataStart = cr + 2;
             long frameEnd = (long) dataStart + len + 2;
             if (frameEnd - base > Integer.MAX_VALUE - 16) {
                 return violation("invalid bulk length");
             }
             if (in.writerIndex() < frameEnd) {
-                // Reserve the whole argument once instead of letting the cumulation grow by doublings.
-                in.ensureWritable((int) (frameEnd - in.writerIndex()));
+                // Reserve the whole argument once instead of letting the cumulation grow by doublings; a
+                // cumulation that cannot grow in place (fixed capacity) is replaced by Netty on the next read.
+                in.ensureWritable((int) (frameEnd - in.writerIndex()), false);
                 return null;
             }
+            lineChecked = 0;
             if (2 * argsSeen + 1 >= spans.length) {
                 spans = Arrays.copyOf(spans, spans.length * 2);
             }
@@ -123,13 +132,14 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     private Object decodeInline(ByteBuf in) {
         int base = in.readerIndex();
-        int nl = in.indexOf(base, in.writerIndex(), (byte) '\n');
-        if (nl < 0) {
-            return in.readableBytes() > limits.maxInlineLength() ? violation("too big inline request") : null;
-        }
-        if (nl - base > limits.maxInlineLength()) {
+        int nl = findLineEnd(in, base, (byte) '\n');
+        if (nl == TOO_LONG) {
             return violation("too big inline request");
         }
+        if (nl == NOT_YET) {
+            return null;
+        }
+        lineChecked = 0;
         int end = nl > base && in.getByte(nl - 1) == '\r' ? nl - 1 : nl;
         byte[] line = new byte[end - base];
         in.getBytes(base, line);
@@ -137,6 +147,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         if (args == null) {
             return violation("unbalanced quotes in request");
         }
+        inlineSticky = args.length == 0 && line.length > 0;
         if (args.length == 0) {
             in.readerIndex(nl + 1);
             return SKIPPED;
@@ -152,27 +163,47 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private static final int NOT_YET = -1;
     private static final int TOO_LONG = -2;
 
-    /** Index of the CR of the first CRLF at or after {@code from}; the line may be at most {@code max} bytes. */
-    private static int findCrlf(ByteBuf in, int from, int max) {
-        int limit = Math.min(in.writerIndex(), from + max + 2);
-        int cr = in.indexOf(from, limit, (byte) '\r');
-        while (cr >= 0 && cr + 1 < in.writerIndex() && in.getByte(cr + 1) != '\n') {
-            cr = in.indexOf(cr + 1, limit, (byte) '\r');
+    /**
+     * Index of the first {@code terminator} of the line starting at {@code from}, as Valkey 8.0 finds it with
+     * strchr: a NUL byte ends the search (the line then never completes), and a line is too long once more
+     * than the inline maximum of bytes arrived without its terminator. Resumes where the last call stopped.
+     */
+    private int findLineEnd(ByteBuf in, int from, byte terminator) {
+        int max = limits.maxInlineLength();
+        int end = Math.min(in.writerIndex(), from + max + 1);
+        int start = from + lineChecked;
+        int found = start < end
+                ? in.forEachByte(start, end - start, b -> b != terminator && b != 0)
+                : -1;
+        if (found >= 0 && in.getByte(found) == terminator) {
+            lineChecked = found - from;
+            return found;
         }
-        if (cr >= 0 && cr + 1 < in.writerIndex()) {
-            return cr;
-        }
+        lineChecked = (found >= 0 ? found : end) - from;
         return in.writerIndex() - from > max ? TOO_LONG : NOT_YET;
     }
 
-    /** Parses a signed decimal in [from, to); {@link Long#MIN_VALUE} when it is not a valid number. */
+    /**
+     * Valkey's string2ll for a length or count in [from, to): optional '-', no '+', no leading zeros, no
+     * "-0", at most 20 characters, no overflow. Returns {@link Long#MIN_VALUE} when it is not such a number;
+     * the one valid number that collides with that sentinel, -9223372036854775808, yields -1 instead, which
+     * every caller (lengths and counts) treats alike.
+     */
     static long parseLong(ByteBuf in, int from, int to) {
-        if (from >= to || to - from > 19) {
+        int len = to - from;
+        if (len <= 0 || len > 20) {
             return Long.MIN_VALUE;
+        }
+        if (len == 1 && in.getByte(from) == '0') {
+            return 0;
         }
         boolean negative = in.getByte(from) == '-';
         int i = negative ? from + 1 : from;
         if (i == to) {
+            return Long.MIN_VALUE;
+        }
+        byte first = in.getByte(i);
+        if (first < '1' || first > '9') {
             return Long.MIN_VALUE;
         }
         long v = 0;
@@ -181,9 +212,16 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             if (d < 0 || d > 9) {
                 return Long.MIN_VALUE;
             }
-            v = v * 10 + d;
+            // Accumulate negatively so that -9223372036854775808 fits.
+            if (v < (Long.MIN_VALUE + d) / 10) {
+                return Long.MIN_VALUE;
+            }
+            v = v * 10 - d;
         }
-        return negative ? -v : v;
+        if (negative) {
+            return v == Long.MIN_VALUE ? -1 : v;
+        }
+        return v == Long.MIN_VALUE ? Long.MIN_VALUE : -v;
     }
 
     /**
