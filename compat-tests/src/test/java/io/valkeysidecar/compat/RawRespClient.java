@@ -81,6 +81,58 @@ public final class RawRespClient implements AutoCloseable {
         return ready.remove(0);
     }
 
+    /** Reads frames up to and including the first one whose bytes contain {@code marker}. */
+    public List<byte[]> readThrough(String marker) throws IOException {
+        byte[] m = marker.getBytes(StandardCharsets.ISO_8859_1);
+        List<byte[]> frames = new ArrayList<>();
+        while (true) {
+            byte[] f = read();
+            frames.add(f);
+            if (indexOf(f, m) >= 0) {
+                return frames;
+            }
+        }
+    }
+
+    /** Whether no frame arrives within {@code millis} (the read timeout is restored afterwards). */
+    public boolean quietFor(int millis) throws IOException {
+        if (!ready.isEmpty()) {
+            return false;
+        }
+        int old = socket.getSoTimeout();
+        socket.setSoTimeout(millis);
+        try {
+            read();
+            return false;
+        } catch (SocketTimeoutException e) {
+            return true;
+        } finally {
+            socket.setSoTimeout(old);
+        }
+    }
+
+    /** A frame as readable text: CR and LF escaped, other bytes as ISO-8859-1 (so the mapping is exact). */
+    public static String show(byte[] frame) {
+        return new String(frame, StandardCharsets.ISO_8859_1).replace("\r", "\\r").replace("\n", "\\n");
+    }
+
+    public static List<String> show(List<byte[]> frames) {
+        return frames.stream().map(RawRespClient::show).toList();
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     /** Reads {@code n} frames. */
     public List<byte[]> read(int n) throws IOException {
         List<byte[]> frames = new ArrayList<>(n);
