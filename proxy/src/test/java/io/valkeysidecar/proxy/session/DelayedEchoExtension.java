@@ -1,0 +1,71 @@
+package io.valkeysidecar.proxy.session;
+
+import io.valkeysidecar.extension.ClientContext;
+import io.valkeysidecar.extension.CommandDescriptor;
+import io.valkeysidecar.extension.SidecarCommand;
+import io.valkeysidecar.extension.SidecarException;
+import io.valkeysidecar.extension.SidecarExtension;
+import io.valkeysidecar.extension.SidecarRuntime;
+import io.valkeysidecar.resp.Command;
+import io.valkeysidecar.resp.Reply;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A test extension loaded through the real ServiceLoader path: {@code TEST.DELAYECHO ms value} answers
+ * {@code value} after {@code ms} milliseconds on another thread (so replies complete out of order unless the
+ * proxy keeps them in place), {@code TEST.FAIL msg} fails, {@code TEST.WHOAMI} reports the client context.
+ */
+public final class DelayedEchoExtension implements SidecarExtension {
+
+    @Override
+    public List<SidecarCommand> start(SidecarRuntime runtime) {
+        return List.of(new DelayEcho(), new Fail(), new WhoAmI());
+    }
+
+    @Override
+    public void close() {
+    }
+
+    private static final class DelayEcho implements SidecarCommand {
+        @Override
+        public CommandDescriptor descriptor() {
+            return new CommandDescriptor("TEST.DELAYECHO", 3, List.of("readonly", "fast"), 0, 0, 0, List.of("read"));
+        }
+
+        @Override
+        public CompletionStage<Reply> execute(ClientContext client, Command command) {
+            long ms = Long.parseLong(command.argString(1));
+            byte[] value = command.argBytes(2);
+            return CompletableFuture.supplyAsync(() -> Reply.bulk(value),
+                    CompletableFuture.delayedExecutor(ms, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    private static final class Fail implements SidecarCommand {
+        @Override
+        public CommandDescriptor descriptor() {
+            return new CommandDescriptor("TEST.FAIL", 2, List.of(), 0, 0, 0, List.of());
+        }
+
+        @Override
+        public CompletionStage<Reply> execute(ClientContext client, Command command) {
+            return CompletableFuture.failedFuture(SidecarException.err(command.argString(1)));
+        }
+    }
+
+    private static final class WhoAmI implements SidecarCommand {
+        @Override
+        public CommandDescriptor descriptor() {
+            return new CommandDescriptor("TEST.WHOAMI", 1, List.of(), 0, 0, 0, List.of());
+        }
+
+        @Override
+        public CompletionStage<Reply> execute(ClientContext client, Command command) {
+            return CompletableFuture.completedFuture(Reply.array(Reply.bulk(client.user()),
+                    Reply.integer(client.database()), new Reply.Double(1.5), new Reply.Boolean(true)));
+        }
+    }
+}

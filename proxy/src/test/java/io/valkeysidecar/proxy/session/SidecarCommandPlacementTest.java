@@ -1,0 +1,179 @@
+package io.valkeysidecar.proxy.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.valkeysidecar.proxy.SidecarConfig;
+import io.valkeysidecar.proxy.SidecarServer;
+import io.valkeysidecar.resp.ReplyFrame;
+import io.valkeysidecar.resp.ReplyFrameDecoder;
+import io.valkeysidecar.resp.RespLimits;
+import io.valkeysidecar.testing.TestValkey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sidecar commands answer in place inside a pipeline, in the client's protocol, with errors mapped to RESP. */
+class SidecarCommandPlacementTest {
+
+    @TempDir
+    static Path dataDir;
+    static TestValkey valkey;
+    static SidecarServer sidecar;
+
+    @BeforeAll
+    static void start() throws Exception {
+        valkey = TestValkey.start();
+        sidecar = SidecarServer.start(new SidecarConfig("127.0.0.1", 0,
+                new InetSocketAddress(valkey.host(), valkey.port()), null, null, dataDir, 0, 100,
+                RespLimits.DEFAULTS, 1000, 1, Duration.ofSeconds(2), "valkey-server"));
+    }
+
+    @AfterAll
+    static void stop() {
+        sidecar.close();
+        valkey.close();
+    }
+
+    @Test
+    void slowSidecarCommandKeepsItsPlaceInAPipeline() throws IOException {
+        try (Conn c = new Conn(sidecar.port())) {
+            c.send(req("SET", "k", "1"), req("TEST.DELAYECHO", "200", "slow"), req("INCR", "k"),
+                    req("TEST.DELAYECHO", "0", "fast"), req("GET", "k"), req("TEST.DELAYECHO", "50", "last"));
+            assertThat(c.read(6)).containsExactly("+OK\r\n", "$4\r\nslow\r\n", ":2\r\n", "$4\r\nfast\r\n",
+                    "$1\r\n2\r\n", "$4\r\nlast\r\n");
+        }
+    }
+
+    @Test
+    void laterCommandsWaitForTheSidecarCommandSoEffectsStayOrdered() throws IOException {
+        try (Conn c = new Conn(sidecar.port())) {
+            // If GET overtook the slow command, its reply would still be ordered, but it must also run after it.
+            c.send(req("DEL", "order"), req("TEST.DELAYECHO", "100", "x"), req("RPUSH", "order", "after"),
+                    req("LRANGE", "order", "0", "-1"));
+            assertThat(c.read(4)).containsExactly(":0\r\n", "$1\r\nx\r\n", ":1\r\n", "*1\r\n$5\r\nafter\r\n");
+        }
+    }
+
+    @Test
+    void failuresBecomeErrorRepliesAndTheConnectionGoesOn() throws IOException {
+        try (Conn c = new Conn(sidecar.port())) {
+            c.send(req("TEST.FAIL", "no such graph"), req("PING"));
+            assertThat(c.read(2)).containsExactly("-ERR no such graph\r\n", "+PONG\r\n");
+        }
+    }
+
+    @Test
+    void repliesFollowTheNegotiatedProtocolAndMirroredState() throws IOException {
+        try (Conn c = new Conn(sidecar.port())) {
+            c.send(req("TEST.WHOAMI"));
+            assertThat(c.read(1)).containsExactly("*4\r\n$7\r\ndefault\r\n:0\r\n$3\r\n1.5\r\n:1\r\n");
+            c.send(req("HELLO", "3"), req("SELECT", "5"), req("TEST.WHOAMI"));
+            List<String> replies = c.read(3);
+            assertThat(replies.get(0)).startsWith("%7\r\n");
+            assertThat(replies.get(1)).isEqualTo("+OK\r\n");
+            assertThat(replies.get(2)).isEqualTo("*4\r\n$7\r\ndefault\r\n:5\r\n,1.5\r\n#t\r\n");
+        }
+    }
+
+    @Test
+    void sidecarCommandsAreRefusedInsideMulti() throws IOException {
+        try (Conn c = new Conn(sidecar.port())) {
+            c.send(req("MULTI"), req("TEST.WHOAMI"), req("DISCARD"));
+            assertThat(c.read(3)).containsExactly("+OK\r\n",
+                    "-ERR TEST.WHOAMI is a valkey-sidecar command and cannot be queued in MULTI\r\n", "+OK\r\n");
+        }
+    }
+
+    @Test
+    void infoHasASidecarSectionAndCommandListsSidecarCommands() throws IOException {
+        try (Conn c = new Conn(sidecar.port()); Conn direct = new Conn(valkey.port())) {
+            c.send(req("INFO", "sidecar"));
+            String info = c.read(1).get(0);
+            assertThat(info).contains("# Sidecar\r\n").contains("sidecar_version:").contains("connected_clients:");
+            c.send(req("INFO"));
+            assertThat(c.read(1).get(0)).contains("# Server\r\n").contains("# Sidecar\r\n");
+            c.send(req("INFO", "server"));
+            assertThat(c.read(1).get(0)).doesNotContain("# Sidecar");
+
+            direct.send(req("COMMAND", "COUNT"));
+            long directCount = Long.parseLong(direct.read(1).get(0).substring(1).trim());
+            c.send(req("COMMAND", "COUNT"));
+            assertThat(c.read(1)).containsExactly(":" + (directCount + 3) + "\r\n");
+            c.send(req("COMMAND", "LIST"));
+            assertThat(c.read(1).get(0)).contains("test.delayecho").contains("get");
+            c.send(req("COMMAND"));
+            String table = c.read(1).get(0);
+            assertThat(table).startsWith("*" + (directCount + 3) + "\r\n").contains("$14\r\ntest.delayecho\r\n:3\r\n");
+        }
+    }
+
+    private static byte[] req(String... args) {
+        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
+        for (String a : args) {
+            sb.append('$').append(a.length()).append("\r\n").append(a).append("\r\n");
+        }
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A raw RESP connection returning whole reply frames as text. */
+    private static final class Conn implements AutoCloseable {
+        private final Socket socket = new Socket();
+        private final EmbeddedChannel framer = new EmbeddedChannel(new ReplyFrameDecoder());
+        private final List<String> frames = new ArrayList<>();
+
+        Conn(int port) throws IOException {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            socket.setSoTimeout(5000);
+        }
+
+        void send(byte[]... requests) throws IOException {
+            OutputStream out = socket.getOutputStream();
+            for (byte[] r : requests) {
+                out.write(r);
+            }
+            out.flush();
+        }
+
+        List<String> read(int n) throws IOException {
+            InputStream in = socket.getInputStream();
+            byte[] buf = new byte[65536];
+            while (frames.size() < n) {
+                int k = in.read(buf);
+                if (k < 0) {
+                    throw new IOException("closed");
+                }
+                framer.writeInbound(Unpooled.copiedBuffer(buf, 0, k));
+                ReplyFrame f;
+                while ((f = framer.readInbound()) != null) {
+                    ByteBuf raw = f.raw();
+                    frames.add(new String(ByteBufUtil.getBytes(raw), StandardCharsets.UTF_8));
+                    f.release();
+                }
+            }
+            List<String> out = new ArrayList<>(frames.subList(0, n));
+            frames.subList(0, n).clear();
+            return out;
+        }
+
+        @Override
+        public void close() throws IOException {
+            framer.finishAndReleaseAll();
+            socket.close();
+        }
+    }
+}
