@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -55,6 +56,8 @@ public final class SidecarMetrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gcMetrics;
+    /** Micrometer's gauges hold their objects weakly: keep bound breakers reachable while they are exported. */
+    private final List<CircuitBreaker> circuitBreakers = new CopyOnWriteArrayList<>();
 
     private final CommandMeters otherCommand;
     /** Case-insensitive, replaced as a whole by {@link #knownCommands}: lookups need no lock and no allocation. */
@@ -199,6 +202,7 @@ public final class SidecarMetrics implements AutoCloseable {
 
     /** Exports the breaker's state, failure rate and calls with resilience4j's tagged Micrometer meters. */
     public void bindCircuitBreaker(CircuitBreaker circuitBreaker) {
+        circuitBreakers.add(circuitBreaker);
         new TaggedCircuitBreakerMetricsPublisher(registry).publishMetrics(circuitBreaker);
     }
 

@@ -181,6 +181,17 @@ class SidecarMetricsTest {
     }
 
     @Test
+    void aBoundCircuitBreakerStaysExportedWhenOnlyTheMetricsReferToIt() throws Exception {
+        metrics.bindCircuitBreaker(CircuitBreaker.ofDefaults("unreferenced"));
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertThat(scrape().require("valkey_sidecar_resilience4j_circuitbreaker_state",
+                Map.of("name", "unreferenced", "state", "closed"))).isEqualTo(1.0);
+    }
+
+    @Test
     void nettyAllocatorAndEventLoopsAreExported() throws Exception {
         EventLoopGroup boss = new NioEventLoopGroup(1);
         EventLoopGroup workers = new NioEventLoopGroup(2);
