@@ -1,0 +1,292 @@
+package io.valkeysidecar.graph;
+
+import io.valkeysidecar.extension.SidecarException;
+import io.valkeysidecar.graph.cypher.Ast.Query;
+import io.valkeysidecar.graph.cypher.Parser;
+import io.valkeysidecar.graph.exec.Executor;
+import io.valkeysidecar.graph.exec.QueryContext;
+import io.valkeysidecar.graph.model.GraphData;
+import io.valkeysidecar.graph.store.GraphStore;
+import io.valkeysidecar.resp.Reply;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Runs graph queries: each graph is cached in sidecar memory and validated against Valkey on every query with one
+ * round trip (uid + version); writes execute on the cache under the graph's write lock and are committed with one
+ * optimistic-concurrency script, retried after a reload if another writer (e.g. a second sidecar) got in first.
+ * Work happens on the runtime's worker pool; the caller's event loop only sees completion stages.
+ */
+public final class GraphService {
+
+    private static final int MAX_COMMIT_ATTEMPTS = 8;
+    private static final int PARSE_CACHE_SIZE = 512;
+
+    public enum Mode { QUERY, RO_QUERY, PROFILE, EXPLAIN }
+
+    /** One cached graph. {@code data == null} means "reload before use". */
+    static final class Entry {
+        final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+        GraphData data;
+        String uid;
+        long version;
+        final SlowLog slowLog = new SlowLog();
+    }
+
+    private final GraphStore store;
+    private final java.util.concurrent.Executor workers;
+    private final GraphConfig config;
+    private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
+    private final Map<String, Query> parseCache = Collections.synchronizedMap(
+            new LinkedHashMap<>(64, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Query> eldest) {
+                    return size() > PARSE_CACHE_SIZE;
+                }
+            });
+
+    public GraphService(GraphStore store, java.util.concurrent.Executor workers, GraphConfig config) {
+        this.store = store;
+        this.workers = workers;
+        this.config = config;
+    }
+
+    public GraphConfig config() {
+        return config;
+    }
+
+    private static String cacheKey(int db, byte[] key) {
+        return db + ":" + new String(key, StandardCharsets.ISO_8859_1);
+    }
+
+    private Entry entry(int db, byte[] key) {
+        return cache.computeIfAbsent(cacheKey(db, key), k -> new Entry());
+    }
+
+    private CompletionStage<Void> access(int db, String user, byte[] key, boolean write) {
+        // The default user is the sidecar's own identity in the common deployment; other users are checked.
+        if (user == null || user.equals("default")) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return store.checkAccess(db, user, key, write);
+    }
+
+    /** GRAPH.QUERY / RO_QUERY / PROFILE / EXPLAIN. */
+    public CompletionStage<Reply> query(int db, String user, byte[] key, String text, Mode mode, boolean compact,
+                                        long timeoutMillis) {
+        long start = System.nanoTime();
+        boolean mayWrite = mode == Mode.QUERY || mode == Mode.PROFILE;
+        return access(db, user, key, mayWrite)
+                .thenCompose(v -> store.header(db, key))
+                .thenApplyAsync(h -> run(db, key, h, text, mode, compact, timeoutMillis, start), workers);
+    }
+
+    private Reply run(int db, byte[] key, GraphStore.Header h, String text, Mode mode, boolean compact,
+                      long timeoutMillis, long start) {
+        Parser.Prefixed prefixed = Parser.splitParams(text);
+        boolean[] cached = {true};
+        Query q = parseCache.get(prefixed.query());
+        if (q == null) {
+            cached[0] = false;
+            q = Parser.parse(prefixed.query());
+            parseCache.put(prefixed.query(), q);
+        }
+        boolean writes = Executor.isWrite(q);
+        if (mode == Mode.RO_QUERY && writes) {
+            throw SidecarException.err("graph.RO_QUERY is to be executed only on read-only queries");
+        }
+        if (h.missing() && (mode == Mode.RO_QUERY || mode == Mode.EXPLAIN)) {
+            throw SidecarException.err("Invalid graph operation on empty key");
+        }
+        long timeout = timeoutMillis > 0 ? timeoutMillis : config.timeoutMillis();
+        Entry e = entry(db, key);
+        Map<String, Object> params = prefixed.params();
+        Reply reply;
+        Query query = q;
+        if (mode == Mode.EXPLAIN) {
+            reply = withReadable(db, key, e, h, data -> {
+                List<Reply> lines = new ArrayList<>();
+                Executor.explain(query, new QueryContext(data, params, timeout)).forEach(l -> lines.add(Reply.bulk(l)));
+                return Reply.array(lines);
+            });
+        } else if (!writes && !h.missing()) {
+            reply = withReadable(db, key, e, h, data -> {
+                QueryContext ctx = new QueryContext(data, params, timeout);
+                Executor.Result r = Executor.execute(query, ctx, mode == Mode.PROFILE);
+                return render(r, data, compact, cached[0], start, mode);
+            });
+        } else {
+            reply = write(db, key, e, h, query, params, timeout, compact, cached[0], start, mode);
+        }
+        double ms = (System.nanoTime() - start) / 1e6;
+        e.slowLog.record(mode == Mode.RO_QUERY ? "GRAPH.RO_QUERY" : "GRAPH." + mode.name(), text, ms);
+        return reply;
+    }
+
+    private Reply render(Executor.Result r, GraphData data, boolean compact, boolean cached, long start, Mode mode) {
+        if (mode == Mode.PROFILE) {
+            List<Reply> lines = new ArrayList<>();
+            r.plan().forEach(l -> lines.add(Reply.bulk(l)));
+            return Reply.array(lines);
+        }
+        int limit = config.resultSetSize();
+        if (limit >= 0 && r.rows().size() > limit) {
+            r = new Executor.Result(r.columns(), new ArrayList<>(r.rows().subList(0, limit)), r.stats(), r.plan());
+        }
+        double ms = (System.nanoTime() - start) / 1e6;
+        return ResultFormatter.resultSet(r, data, compact, r.stats().lines(cached, ms));
+    }
+
+    private interface ReadAction {
+        Reply apply(GraphData data);
+    }
+
+    /** Runs a read on a cache that is at least as new as the header; reloads first when stale. */
+    private Reply withReadable(int db, byte[] key, Entry e, GraphStore.Header h, ReadAction action) {
+        while (true) {
+            e.lock.readLock().lock();
+            try {
+                if (fresh(e, h)) {
+                    return action.apply(e.data);
+                }
+            } finally {
+                e.lock.readLock().unlock();
+            }
+            e.lock.writeLock().lock();
+            try {
+                if (!fresh(e, h)) {
+                    reload(db, key, e);
+                    if (e.data == null) {
+                        throw SidecarException.err("Invalid graph operation on empty key");
+                    }
+                    if (!e.uid.equals(h.uid()) || e.version < h.version()) {
+                        // the graph changed again (e.g. deleted and recreated) between header and load: use what
+                        // was loaded, it is newer than the header
+                        h = new GraphStore.Header(e.uid, e.version);
+                    }
+                }
+            } finally {
+                e.lock.writeLock().unlock();
+            }
+        }
+    }
+
+    private static boolean fresh(Entry e, GraphStore.Header h) {
+        return e.data != null && h.uid().equals(e.uid) && e.version >= h.version();
+    }
+
+    private void reload(int db, byte[] key, Entry e) {
+        e.data = null;
+        GraphStore.Loaded loaded = store.load(db, key);
+        if (loaded != null) {
+            e.data = loaded.graph();
+            e.uid = loaded.uid();
+            e.version = loaded.version();
+        } else {
+            e.uid = null;
+        }
+    }
+
+    private Reply write(int db, byte[] key, Entry e, GraphStore.Header h, Query q, Map<String, Object> params,
+                        long timeout, boolean compact, boolean cached, long start, Mode mode) {
+        e.lock.writeLock().lock();
+        try {
+            boolean trustHeader = true;
+            for (int attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+                if (trustHeader && h.missing()) {
+                    e.data = new GraphData();
+                    e.uid = null;
+                    e.version = 0;
+                } else if (!trustHeader || !fresh(e, h)) {
+                    reload(db, key, e);
+                    if (e.data == null) {
+                        e.data = new GraphData();
+                    }
+                }
+                trustHeader = false;
+                QueryContext ctx = new QueryContext(e.data, params, timeout);
+                Executor.Result r;
+                try {
+                    r = Executor.execute(q, ctx, mode == Mode.PROFILE);
+                } catch (RuntimeException failure) {
+                    e.data = null; // partially applied: drop the cache, the next query reloads
+                    throw failure;
+                }
+                if (ctx.changes.isEmpty() && e.uid != null) {
+                    return render(r, e.data, compact, cached, start, mode);
+                }
+                String newUid = e.uid == null ? UUID.randomUUID().toString() : e.uid;
+                long version;
+                try {
+                    version = store.commit(db, key, e.uid, e.version, newUid, ctx.changes, e.data);
+                } catch (RuntimeException failure) {
+                    e.data = null;
+                    throw failure;
+                }
+                if (version >= 0) {
+                    e.uid = newUid;
+                    e.version = version;
+                    return render(r, e.data, compact, cached, start, mode);
+                }
+                e.data = null; // lost the race: reload and run again
+            }
+            throw SidecarException.err("graph write conflicted " + MAX_COMMIT_ATTEMPTS + " times, giving up");
+        } finally {
+            e.lock.writeLock().unlock();
+        }
+    }
+
+    /** GRAPH.DELETE. */
+    public CompletionStage<Reply> delete(int db, String user, byte[] key) {
+        long start = System.nanoTime();
+        return access(db, user, key, true).thenCompose(v -> store.delete(db, key)).thenApply(n -> {
+            if (n == 0) {
+                throw SidecarException.err("Invalid graph operation on empty key");
+            }
+            Entry e = cache.remove(cacheKey(db, key));
+            if (e != null) {
+                e.lock.writeLock().lock();
+                e.data = null;
+                e.lock.writeLock().unlock();
+            }
+            return Reply.bulk(String.format(Locale.ROOT, "Graph removed, internal execution time: %.6f milliseconds",
+                    (System.nanoTime() - start) / 1e6));
+        });
+    }
+
+    /** GRAPH.LIST. */
+    public CompletionStage<Reply> list(int db) {
+        return CompletableFuture.supplyAsync(() -> {
+            List<Reply> names = new ArrayList<>();
+            store.list(db).forEach(k -> names.add(Reply.bulk(k)));
+            return Reply.array(names);
+        }, workers);
+    }
+
+    /** GRAPH.SLOWLOG key [RESET]. */
+    public Reply slowlog(int db, byte[] key, boolean reset) {
+        Entry e = cache.get(cacheKey(db, key));
+        if (reset) {
+            if (e != null) {
+                e.slowLog.reset();
+            }
+            return Reply.OK;
+        }
+        return e == null ? Reply.array(List.of()) : e.slowLog.toReply();
+    }
+
+    /** Forgets all cached graphs (they are reloaded on next use). */
+    public void clear() {
+        cache.clear();
+    }
+}
