@@ -16,6 +16,11 @@ public interface SidecarExtension extends AutoCloseable {
         return List.of();
     }
 
+    /** Interceptors that see every forwarded command first (e.g. the spill tier restoring keys). */
+    default List<CommandInterceptor> interceptors() {
+        return List.of();
+    }
+
     @Override
     void close();
 }

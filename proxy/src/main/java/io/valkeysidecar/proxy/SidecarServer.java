@@ -25,6 +25,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.extension.CommandDescriptor;
+import io.valkeysidecar.extension.CommandInterceptor;
 import io.valkeysidecar.extension.InfoSection;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarExtension;
@@ -146,18 +147,20 @@ public final class SidecarServer implements AutoCloseable {
 
         List<SidecarCommand> commands = new ArrayList<>();
         List<InfoSection> sections = new ArrayList<>();
+        List<CommandInterceptor> interceptors = new ArrayList<>();
         InetSocketAddress upstreamAddress = upstream;
         sections.add(new SidecarInfoSection(startedAt, upstreamAddress, breaker, () -> services, commandTable));
         for (SidecarExtension ext : ServiceLoader.load(SidecarExtension.class)) {
             commands.addAll(ext.start(runtime));
             sections.addAll(ext.infoSections());
+            interceptors.addAll(ext.interceptors());
             closeables.add(ext);
             log.info("extension {} started", ext.getClass().getSimpleName());
         }
         List<CommandDescriptor> descriptors = commands.stream().map(SidecarCommand::descriptor).toList();
         descriptors.forEach(d -> localCommandNames.add(d.name()));
         commandTable.loadOrRetry();
-        CommandRouter router = new CommandRouter(commands, new InfoRewriter(sections), new CommandTableRewriter(descriptors));
+        CommandRouter router = new CommandRouter(commands, interceptors, new InfoRewriter(sections), new CommandTableRewriter(descriptors));
         services = new SessionServices(router, connector, metrics, config.maxClients(), config.maxPendingReplies());
 
         ServerBootstrap b = new ServerBootstrap()

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.valkeysidecar.extension.ClientContext;
+import io.valkeysidecar.extension.CommandInterceptor;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
 import io.valkeysidecar.resp.Command;
@@ -19,7 +20,9 @@ import io.valkeysidecar.resp.ReplyFrame;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +65,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private Slot localSlot;
     private Command localCommand;
     private SidecarCommand localHandler;
+    /** Set while the head held request waits for an interceptor (e.g. a spill restore) before forwarding. */
+    private CompletionStage<Void> gate;
+    /** How many interceptors the head held request has already passed. */
+    private int interceptorsPassed;
 
     // Connection state mirrored from Valkey's replies, so sidecar commands and framing see what Valkey sees.
     private int protocol = 2;
@@ -198,7 +205,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * @param mayConnect whether a request may trigger a new connection attempt to Valkey
      */
     private void drainHeld(boolean mayConnect) {
-        while (!held.isEmpty() && localSlot == null && !closing) {
+        while (!held.isEmpty() && localSlot == null && gate == null && !closing) {
             if (upstreamState == UpstreamState.CONNECTING) {
                 return;
             }
@@ -229,8 +236,56 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 localReplySlot(name, Reply.error("ERR valkey-sidecar: Valkey is unavailable (" + unavailableReason + ")"));
                 continue;
             }
+            if (!passInterceptors(c)) {
+                return;
+            }
             held.poll();
             forward(c);
+        }
+    }
+
+    /** Runs the interceptors in turn; false when one of them holds the request (the gate reopens later). */
+    private boolean passInterceptors(Command c) {
+        List<CommandInterceptor> interceptors = services.router().interceptors();
+        while (interceptorsPassed < interceptors.size()) {
+            CompletionStage<Void> stage;
+            try {
+                stage = interceptors.get(interceptorsPassed++).beforeForward(this, c);
+            } catch (RuntimeException e) {
+                stage = CompletableFuture.failedFuture(e);
+            }
+            if (stage != null) {
+                gate = stage;
+                stage.whenComplete((ignored, failure) -> onLoop(() -> gateOpened(c, failure)));
+                return false;
+            }
+        }
+        interceptorsPassed = 0;
+        return true;
+    }
+
+    private void gateOpened(Command c, Throwable failure) {
+        gate = null;
+        if (closing) {
+            return;
+        }
+        if (failure != null) {
+            held.poll();
+            interceptorsPassed = 0;
+            String name = c.name();
+            c.release();
+            localReplySlot(name, SidecarException.toReply(failure));
+        }
+        drainHeld();
+        flushBoth();
+        updateReadability();
+    }
+
+    private void onLoop(Runnable task) {
+        if (client.eventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            client.eventLoop().execute(task);
         }
     }
 
@@ -288,11 +343,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         stage.whenComplete((reply, failure) -> {
             c.release();
             Reply r = failure != null ? SidecarException.toReply(failure) : reply;
-            if (client.eventLoop().inEventLoop()) {
-                finishLocal(r);
-            } else {
-                client.eventLoop().execute(() -> finishLocal(r));
-            }
+            onLoop(() -> finishLocal(r));
         });
     }
 

@@ -1,5 +1,6 @@
 package io.valkeysidecar.proxy.session;
 
+import io.valkeysidecar.extension.CommandInterceptor;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.proxy.info.CommandTableRewriter;
 import io.valkeysidecar.proxy.info.InfoRewriter;
@@ -16,12 +17,20 @@ public final class CommandRouter {
     private final Map<String, SidecarCommand> local;
     private final InfoRewriter info;
     private final CommandTableRewriter commandTable;
+    private final List<CommandInterceptor> interceptors;
 
-    public CommandRouter(List<SidecarCommand> commands, InfoRewriter info, CommandTableRewriter commandTable) {
+    public CommandRouter(List<SidecarCommand> commands, List<CommandInterceptor> interceptors, InfoRewriter info,
+                         CommandTableRewriter commandTable) {
+        this.interceptors = List.copyOf(interceptors);
         this.local = commands.stream().collect(Collectors.toUnmodifiableMap(
                 c -> c.descriptor().name().toUpperCase(Locale.ROOT), Function.identity()));
         this.info = info;
         this.commandTable = commandTable;
+    }
+
+    /** Interceptors every forwarded command passes first, in order. */
+    List<CommandInterceptor> interceptors() {
+        return interceptors;
     }
 
     /** The sidecar command answering {@code c}, or null when it goes to Valkey. */

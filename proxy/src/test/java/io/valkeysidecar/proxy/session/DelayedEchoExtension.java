@@ -1,6 +1,7 @@
 package io.valkeysidecar.proxy.session;
 
 import io.valkeysidecar.extension.ClientContext;
+import io.valkeysidecar.extension.CommandInterceptor;
 import io.valkeysidecar.extension.CommandDescriptor;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
@@ -17,12 +18,31 @@ import java.util.concurrent.TimeUnit;
  * A test extension loaded through the real ServiceLoader path: {@code TEST.DELAYECHO ms value} answers
  * {@code value} after {@code ms} milliseconds on another thread (so replies complete out of order unless the
  * proxy keeps them in place), {@code TEST.FAIL msg} fails, {@code TEST.WHOAMI} reports the client context.
+ * Its interceptor holds any forwarded command with an argument starting with "slow:" for 100 ms, and fails
+ * any with an argument starting with "refuse:", as a spill restore would hold or fail it.
  */
 public final class DelayedEchoExtension implements SidecarExtension {
 
     @Override
     public List<SidecarCommand> start(SidecarRuntime runtime) {
         return List.of(new DelayEcho(), new Fail(), new WhoAmI());
+    }
+
+    @Override
+    public List<CommandInterceptor> interceptors() {
+        return List.of((client, command) -> {
+            for (int i = 1; i < command.argc(); i++) {
+                String arg = command.argString(i);
+                if (arg.startsWith("slow:")) {
+                    return CompletableFuture.runAsync(() -> { },
+                            CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
+                }
+                if (arg.startsWith("refuse:")) {
+                    return CompletableFuture.failedFuture(new SidecarException("NOPERM", "refused " + arg));
+                }
+            }
+            return null;
+        });
     }
 
     @Override

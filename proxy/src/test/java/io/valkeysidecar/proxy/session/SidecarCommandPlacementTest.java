@@ -70,6 +70,16 @@ class SidecarCommandPlacementTest {
     }
 
     @Test
+    void anInterceptorHoldsTheCommandAndEverythingAfterItInOrder() throws IOException {
+        try (Conn c = new Conn(sidecar.port())) {
+            c.send(req("DEL", "seq"), req("RPUSH", "seq", "1"), req("RPUSH", "seq", "slow:2"), req("RPUSH", "seq", "3"),
+                    req("RPUSH", "seq", "refuse:4"), req("RPUSH", "seq", "5"), req("LRANGE", "seq", "0", "-1"));
+            assertThat(c.read(7)).containsExactly(":0\r\n", ":1\r\n", ":2\r\n", ":3\r\n",
+                    "-NOPERM refused refuse:4\r\n", ":4\r\n", "*4\r\n$1\r\n1\r\n$6\r\nslow:2\r\n$1\r\n3\r\n$1\r\n5\r\n");
+        }
+    }
+
+    @Test
     void failuresBecomeErrorRepliesAndTheConnectionGoesOn() throws IOException {
         try (Conn c = new Conn(sidecar.port())) {
             c.send(req("TEST.FAIL", "no such graph"), req("PING"));
