@@ -145,12 +145,15 @@ public final class Executor {
                 if (!last) {
                     throw SidecarException.err("RETURN can only be used at the end of the query");
                 }
+                checkProjection(r.projection(), null, scope);
                 ProjectOp op = new ProjectOp(ctx, r.projection(), null, new ArrayList<>(scope));
                 columns = op.columns;
                 p.ops.add(op);
             } else if (c instanceof With w) {
+                checkProjection(w.projection(), w.where(), scope);
                 ProjectOp op = new ProjectOp(ctx, w.projection(), w.where(), new ArrayList<>(scope));
-                scope = new ArrayList<>(op.columns);
+                scope.clear();
+                scope.addAll(op.columns);
                 p.ops.add(op);
             } else if (c instanceof Match m) {
                 List<String> newVars = new ArrayList<>();
@@ -160,7 +163,9 @@ public final class Executor {
                 newVars.removeAll(scope);
                 p.ops.add(new MatchOp(ctx, m, eager, newVars));
                 addAll(scope, newVars);
+                checkVars(m.where(), scope);
             } else if (c instanceof Unwind u) {
+                checkVars(u.list(), scope);
                 p.ops.add(new UnwindOp(ctx, u));
                 addAll(scope, List.of(u.var()));
             } else if (c instanceof Create cr) {
@@ -180,6 +185,7 @@ public final class Executor {
             } else if (c instanceof Remove r) {
                 p.ops.add(new RemoveOp(ctx, r));
             } else if (c instanceof Delete d) {
+                d.targets().forEach(t -> checkVars(t, scope));
                 p.ops.add(new DeleteOp(ctx, d));
             } else if (c instanceof Call call) {
                 CallOp op = new CallOp(ctx, call);
@@ -206,6 +212,69 @@ public final class Executor {
             p.ops.get(i).next = i + 1 < p.ops.size() ? p.ops.get(i + 1) : p.sink;
         }
         return p;
+    }
+
+    /** Fails on variables that are not in scope (checked before running, so empty inputs fail too). */
+    private static void checkProjection(Projection proj, Expr where, List<String> scope) {
+        List<String> visible = new ArrayList<>(scope);
+        for (ProjItem item : proj.items()) {
+            checkVars(item.expr(), scope);
+            visible.add(item.name());
+        }
+        for (SortItem s : proj.orderBy()) {
+            checkVars(s.expr(), visible);
+        }
+        checkVars(where, visible);
+    }
+
+    static void checkVars(Expr e, List<String> scope) {
+        if (e == null) {
+            return;
+        }
+        if (e instanceof Var v) {
+            if (!scope.contains(v.name())) {
+                throw SidecarException.err(v.name() + " not defined");
+            }
+        } else if (e instanceof ListComp lc) {
+            checkVars(lc.list(), scope);
+            List<String> inner = new ArrayList<>(scope);
+            inner.add(lc.var());
+            checkVars(lc.where(), inner);
+            checkVars(lc.map(), inner);
+        } else if (e instanceof PatternPredicate pp) {
+            for (NodePat n : pp.pattern().nodes()) {
+                checkVars(n.props(), scope);
+            }
+        } else if (e instanceof Prop p) {
+            checkVars(p.target(), scope);
+        } else if (e instanceof Binary b) {
+            checkVars(b.left(), scope);
+            checkVars(b.right(), scope);
+        } else if (e instanceof Unary u) {
+            checkVars(u.operand(), scope);
+        } else if (e instanceof IsNull n) {
+            checkVars(n.operand(), scope);
+        } else if (e instanceof LabelCheck lc) {
+            checkVars(lc.operand(), scope);
+        } else if (e instanceof FuncCall f) {
+            f.args().forEach(a -> checkVars(a, scope));
+        } else if (e instanceof ListLit l) {
+            l.items().forEach(a -> checkVars(a, scope));
+        } else if (e instanceof MapLit m) {
+            m.values().forEach(a -> checkVars(a, scope));
+        } else if (e instanceof Index ix) {
+            checkVars(ix.target(), scope);
+            checkVars(ix.index(), scope);
+        } else if (e instanceof Slice sl) {
+            checkVars(sl.target(), scope);
+            checkVars(sl.from(), scope);
+            checkVars(sl.to(), scope);
+        } else if (e instanceof Case c) {
+            checkVars(c.subject(), scope);
+            c.whens().forEach(a -> checkVars(a, scope));
+            c.thens().forEach(a -> checkVars(a, scope));
+            checkVars(c.otherwise(), scope);
+        }
     }
 
     private static String clauseName(Clause c) {
