@@ -6,7 +6,7 @@ package io.valkeysidecar.spill;
  *
  * <p>It is a multiset because two keys may share a fingerprint: the store adds a fingerprint exactly when a
  * key appears on disk and removes one copy exactly when it leaves, so a collision can cause a needless disk
- * read but never hides a spilled key. Tables grow by 1.5x at 80% load (8 bytes a slot: 10 to 15 bytes a key).
+ * read but never hides a spilled key. Tables grow by 1.5x at 80% load and shrink below 50% (8 bytes a slot: 10 to 16 bytes a key).
  * Segments, each with its own monitor, keep growth pauses short and contention low.
  */
 final class FingerprintIndex {
@@ -15,6 +15,7 @@ final class FingerprintIndex {
     private static final int SEGMENTS = 1 << SEGMENT_BITS;
     private static final int MIN_CAPACITY = 16;
     private static final double MAX_LOAD = 0.8;
+    private static final double MIN_LOAD = 0.5;
 
     private final Segment[] segments = new Segment[SEGMENTS];
 
@@ -144,8 +145,9 @@ final class FingerprintIndex {
             }
             t[hole] = 0;
             size--;
-            if (table.length > MIN_CAPACITY && size < table.length * MAX_LOAD / 4) {
-                rehash(Math.max(MIN_CAPACITY, (int) (size / (MAX_LOAD * 0.6))));
+            // Shrink below half load (to 65%), so memory per key stays within 10 to 16 bytes both ways.
+            if (table.length > MIN_CAPACITY && size < table.length * MIN_LOAD) {
+                rehash(Math.max(MIN_CAPACITY, (int) (size / 0.65)));
             }
             return true;
         }

@@ -328,6 +328,7 @@ public final class SpillEngine implements AutoCloseable {
         final List<byte[]> keys;
         final List<Integer> todo;
         final SpillOutcome[] out;
+        final int[] sizes;
         final RedisAsyncCommands<byte[], byte[]> a;
 
         SpillRun(int db, List<byte[]> keys, List<Integer> todo, SpillOutcome[] out,
@@ -336,6 +337,7 @@ public final class SpillEngine implements AutoCloseable {
             this.keys = keys;
             this.todo = todo;
             this.out = out;
+            this.sizes = new int[keys.size()];
             this.a = conn.async();
         }
 
@@ -385,16 +387,31 @@ public final class SpillEngine implements AutoCloseable {
                         out[i] = SpillOutcome.NOT_FOUND;
                     } else {
                         stored.add(i);
+                        sizes[i] = payload.length;
                         versions.add(store.put(db, keys.get(i), expireAt < 0 ? SpillStore.NO_EXPIRY : expireAt,
                                 payload, true));
-                        stats.spillBytes.add(payload.length);
                     }
                 }
                 if (stored.isEmpty()) {
                     return a.unwatch().toCompletableFuture().thenApply(ok -> null);
                 }
-                return CompletableFuture.allOf(versions.toArray(CompletableFuture[]::new))
-                        .thenCompose(w -> deleteFromValkey(stored, versions));
+                return CompletableFuture.allOf(versions.toArray(CompletableFuture[]::new)).thenCompose(w -> {
+                    List<Integer> accepted = new ArrayList<>();
+                    List<CompletableFuture<Long>> acceptedVersions = new ArrayList<>();
+                    for (int j = 0; j < stored.size(); j++) {
+                        if (versions.get(j).join() == SpillStore.REFUSED) {
+                            out[stored.get(j)] = SpillOutcome.REFUSED_BUDGET;
+                            stats.refusedBudget.increment();
+                        } else {
+                            accepted.add(stored.get(j));
+                            acceptedVersions.add(versions.get(j));
+                        }
+                    }
+                    if (accepted.isEmpty()) {
+                        return a.unwatch().toCompletableFuture().thenApply(ok -> null);
+                    }
+                    return deleteFromValkey(accepted, acceptedVersions);
+                });
             });
         }
 
@@ -414,6 +431,7 @@ public final class SpillEngine implements AutoCloseable {
                     } else {
                         out[i] = SpillOutcome.SPILLED;
                         stats.spilled.increment();
+                        stats.spillBytes.add(sizes[i]);
                         settle.add(store.commit(db, keys.get(i), version));
                     }
                 }

@@ -56,6 +56,8 @@ public final class SpillStore implements AutoCloseable {
     /** Matches a delete to whatever version is stored. */
     public static final long ANY_VERSION = -1;
     public static final long NO_EXPIRY = -1;
+    /** What {@link #put} answers for a spill refused because the disk budget is reached. */
+    public static final long REFUSED = -1;
     private static final byte[] EMPTY = new byte[0];
     private static final int MAX_GROUP = 1024;
 
@@ -269,7 +271,8 @@ public final class SpillStore implements AutoCloseable {
     /**
      * Stores a DUMP payload as a new version of the key (replacing any older one), durably.
      *
-     * @param pending true while the spill's DEL in Valkey is outstanding; cleared by {@link #commit}
+     * @param pending true for a spill (its DEL in Valkey is outstanding; cleared by {@link #commit}): refused
+     *                with {@link #REFUSED} once the store holds its disk budget
      * @return the new version
      */
     public CompletableFuture<Long> put(int dbIndex, byte[] key, long expireAt, byte[] payload, boolean pending) {
@@ -304,6 +307,11 @@ public final class SpillStore implements AutoCloseable {
      * @return how many entries were removed
      */
     public CompletableFuture<Integer> sweepExpired(long nowMs, int limit) {
+        return sweep(dueExpiries(nowMs, limit));
+    }
+
+    /** Up to {@code limit} expiry-index entries due at {@code nowMs}. Blocking read. */
+    List<byte[]> dueExpiries(long nowMs, int limit) {
         List<byte[]> due = new ArrayList<>();
         byte[] upper = ByteBuffer.allocate(8).putLong(nowMs + 1).array();
         try (Slice bound = new Slice(upper);
@@ -313,6 +321,11 @@ public final class SpillStore implements AutoCloseable {
                 due.add(it.key());
             }
         }
+        return due;
+    }
+
+    /** Deletes the entries behind {@code due} expiry-index keys whose version is still the stored one. */
+    CompletableFuture<Integer> sweep(List<byte[]> due) {
         if (due.isEmpty()) {
             return CompletableFuture.completedFuture(0);
         }
@@ -455,6 +468,7 @@ public final class SpillStore implements AutoCloseable {
             }
             batch.after.forEach(Runnable::run);
             updateBudgetState();
+            batch.done.forEach(Runnable::run);
         } catch (RuntimeException | RocksDBException e) {
             log.error("spill store write of {} ops failed", ops.size(), e);
             ops.forEach(op -> op.fail(e));
@@ -501,8 +515,12 @@ public final class SpillStore implements AutoCloseable {
     private final class Batch {
         final WriteBatch wb;
         final Map<ByteBuffer, Header> overlay = new HashMap<>();
+        /** State updates once the batch is written, then completions (which must see those updates). */
         final List<Runnable> after = new ArrayList<>();
+        final List<Runnable> done = new ArrayList<>();
         final byte[] headerBuf = new byte[HEADER];
+        /** Bytes this batch adds, so the disk budget holds within a group too. */
+        long bytesDelta;
         boolean sync;
 
         Batch(WriteBatch wb) {
@@ -531,6 +549,7 @@ public final class SpillStore implements AutoCloseable {
             overlay.put(ByteBuffer.wrap(dk), ABSENT);
             long fp = KeyHash.fingerprint(dbIndex, key);
             long bytes = dk.length + old.size;
+            bytesDelta -= bytes;
             after.add(() -> {
                 index.remove(fp);
                 keysPerDb.get(dbIndex).decrementAndGet();
@@ -577,6 +596,10 @@ public final class SpillStore implements AutoCloseable {
         void apply(Batch b) throws RocksDBException {
             byte[] dk = dataKey(db, key);
             Header old = b.current(dk);
+            if (pending && diskBudgetBytes > 0 && logicalBytes.get() + b.bytesDelta >= diskBudgetBytes) {
+                b.done.add(() -> future.complete(REFUSED));
+                return;
+            }
             long version = ++lastVersion;
             if (old != null && old.expireAt != NO_EXPIRY) {
                 b.wb.delete(expiryCf, expiryKey(old.expireAt, db, key, old.version));
@@ -595,14 +618,15 @@ public final class SpillStore implements AutoCloseable {
             b.overlay.put(ByteBuffer.wrap(dk), new Header(version, expireAt, value.length));
             b.sync = true;
             long delta = value.length - (old == null ? -dk.length : old.size);
+            b.bytesDelta += delta;
             b.after.add(() -> {
                 if (old == null) {
                     index.add(KeyHash.fingerprint(db, key));
                     keysPerDb.computeIfAbsent(db, d -> new AtomicLong()).incrementAndGet();
                 }
                 logicalBytes.addAndGet(delta);
-                future.complete(version);
             });
+            b.done.add(() -> future.complete(version));
         }
 
         @Override
@@ -630,12 +654,12 @@ public final class SpillStore implements AutoCloseable {
             byte[] dk = dataKey(db, key);
             Header old = b.current(dk);
             if (old == null || (expected != ANY_VERSION && old.version != expected)) {
-                b.after.add(() -> future.complete(false));
+                b.done.add(() -> future.complete(false));
                 return;
             }
             b.remove(db, key, dk, old);
             b.sync |= durable;
-            b.after.add(() -> future.complete(true));
+            b.done.add(() -> future.complete(true));
         }
 
         @Override
@@ -664,7 +688,7 @@ public final class SpillStore implements AutoCloseable {
             if (mine) {
                 b.wb.delete(pendingCf, dk);
             }
-            b.after.add(() -> future.complete(mine));
+            b.done.add(() -> future.complete(mine));
         }
 
         @Override
@@ -701,7 +725,7 @@ public final class SpillStore implements AutoCloseable {
                 }
             }
             int n = removed;
-            b.after.add(() -> future.complete(n));
+            b.done.add(() -> future.complete(n));
         }
 
         @Override
