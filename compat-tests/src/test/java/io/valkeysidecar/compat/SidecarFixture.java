@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A real Valkey with a sidecar in front of it (in-process, on a free loopback port, metrics off unless asked).
@@ -80,6 +81,55 @@ public final class SidecarFixture implements AutoCloseable {
 
     public RedisURI valkeyUri() {
         return valkey.uri();
+    }
+
+    /** Connections Valkey currently has, counted directly (the counting connection included). */
+    public int valkeyClients() throws IOException {
+        try (RawRespClient admin = new RawRespClient(host(), valkeyPort())) {
+            String list = admin.call("CLIENT", "LIST");
+            return list.split("\\nid=", -1).length - 1;
+        }
+    }
+
+    /**
+     * Waits until Valkey has only the counting connection left, so a conversation starts from a clean server:
+     * connections closed by a previous run (directly or through the sidecar) disappear from Valkey a moment
+     * after their client closed them, and until then they would still receive messages and invalidations.
+     */
+    public void awaitNoOtherClients() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (valkeyClients() > 1) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Valkey still has other clients after 5 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Flushes everything a run may have created, through a direct connection. */
+    public void flush() throws IOException {
+        try (RawRespClient admin = new RawRespClient(host(), valkeyPort())) {
+            for (String[] cmd : new String[][] {{"FLUSHALL"}, {"FUNCTION", "FLUSH"}, {"SCRIPT", "FLUSH"}}) {
+                String reply = admin.call(cmd);
+                if (!reply.equals("+OK\r\n")) {
+                    throw new IllegalStateException(String.join(" ", cmd) + " failed: " + reply);
+                }
+            }
+        }
+    }
+
+    /**
+     * Holds {@code script} directly with Valkey and then through the sidecar, each time from a flushed server
+     * with no other clients; returns both transcripts (direct first).
+     */
+    public List<List<String>> bothWays(Conversation.Script script) throws Exception {
+        flush();
+        awaitNoOtherClients();
+        List<String> direct = Conversation.hold(valkeyPort(), script);
+        flush();
+        awaitNoOtherClients();
+        List<String> viaSidecar = Conversation.hold(sidecarPort(), script);
+        return List.of(direct, viaSidecar);
     }
 
     @Override

@@ -90,7 +90,8 @@ public final class ReplyFrame extends AbstractReferenceCounted {
     /**
      * Element {@code index} of a flat array or push whose leading elements are strings, nulls or integers
      * (e.g. the channel of a pub/sub confirmation {@code [kind, channel, count]}); null for a null element
-     * or when the frame has another shape.
+     * or when the frame has another shape. Decoded as ISO-8859-1, one char per byte, so that distinct binary
+     * names (not valid UTF-8) stay distinct: the proxy counts subscriptions by these names.
      */
     public String elementString(int index) {
         byte t = type();
@@ -112,11 +113,11 @@ public final class ReplyFrame extends AbstractReferenceCounted {
                     value = null;
                     next = eol + 2;
                 } else {
-                    value = raw.toString(eol + 2, (int) len, StandardCharsets.UTF_8);
+                    value = raw.toString(eol + 2, (int) len, StandardCharsets.ISO_8859_1);
                     next = eol + 2 + (int) len + 2;
                 }
             } else if (et == '+' || et == ':') {
-                value = raw.toString(p + 1, eol - p - 1, StandardCharsets.UTF_8);
+                value = raw.toString(p + 1, eol - p - 1, StandardCharsets.ISO_8859_1);
                 next = eol + 2;
             } else if (et == '_') {
                 value = null;

@@ -85,6 +85,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private boolean admitted;
     private boolean closing;
+    /**
+     * QUIT was forwarded: Valkey answers it and closes, ignoring whatever the client pipelined after it, so
+     * the sidecar forwards nothing more and the close that follows is no upstream failure.
+     */
+    private boolean quitSent;
     private boolean clientReading;
     private boolean upstreamReading = true;
     private boolean wroteSinceFlush;
@@ -209,6 +214,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (upstreamState == UpstreamState.CONNECTING) {
                 return;
             }
+            if (quitSent) {
+                held.forEach(ReferenceCountUtil::release);
+                held.clear();
+                return;
+            }
             Object next = held.peek();
             if (next instanceof ProtocolViolation violation) {
                 held.poll();
@@ -304,6 +314,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             awaiting.add(s);
         }
         slots.add(s);
+        if (name.equals("QUIT")) {
+            quitSent = true;
+        }
         upstream.write(c.raw().retain(), upstream.voidPromise());
         c.release();
     }
@@ -393,7 +406,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ByteBuf raw = frame.raw();
         services.metrics().bytesSent(raw.readableBytes());
         Slot head = awaiting.peek();
-        if (monitoring || head == null || isOutOfBand(frame, head)) {
+        if (head == null || isOutOfBand(frame, head)) {
             emitOutOfBand(raw);
             return;
         }
@@ -414,6 +427,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Pub/sub messages and RESP3 pushes belong to no request; they keep their place in Valkey's stream. */
     private boolean isOutOfBand(ReplyFrame frame, Slot head) {
         byte type = frame.type();
+        if (monitoring && isMonitorLine(frame)) {
+            return true;
+        }
         if (type == '>') {
             return !(head.kind.isPubSub() && head.kind.confirmation.equals(frame.kind()));
         }
@@ -422,6 +438,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return "message".equals(kind) || "pmessage".equals(kind) || "smessage".equals(kind);
         }
         return false;
+    }
+
+    /**
+     * A MONITOR feed line, {@code +<seconds>.<micros> [db addr] "cmd" ...}. A monitoring client's own requests
+     * (PING, RESET, QUIT, ...) still get in-band replies, and none of those starts with a digit, so telling
+     * them apart keeps each reply with its request and lets RESET end monitoring.
+     */
+    private static boolean isMonitorLine(ReplyFrame frame) {
+        ByteBuf raw = frame.raw();
+        if (frame.type() != '+' || raw.readableBytes() < 2) {
+            return false;
+        }
+        byte first = raw.getByte(raw.readerIndex() + 1);
+        return first >= '0' && first <= '9';
     }
 
     private void onConfirmation(Slot head, ReplyFrame frame) {
@@ -566,7 +596,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     void onUpstreamClosed() {
-        boolean expected = closing;
+        boolean expected = closing || quitSent;
         upstream = null;
         upstreamState = UpstreamState.CLOSED;
         services.metrics().upstreamDisconnected();
@@ -645,7 +675,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (client == null) {
             return;
         }
-        boolean readClient = !closing && upstreamState != UpstreamState.CONNECTING
+        boolean readClient = !closing && !quitSent && upstreamState != UpstreamState.CONNECTING
                 && (upstream == null || upstream.isWritable())
                 && slots.size() < services.maxPendingReplies() && held.size() < services.maxPendingReplies();
         if (readClient != clientReading) {
