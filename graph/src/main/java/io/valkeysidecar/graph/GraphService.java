@@ -29,7 +29,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class GraphService {
 
-    private static final int MAX_COMMIT_ATTEMPTS = 8;
+    private static final int MAX_COMMIT_ATTEMPTS = 30;
     private static final int PARSE_CACHE_SIZE = 512;
 
     public enum Mode { QUERY, RO_QUERY, PROFILE, EXPLAIN }
@@ -238,12 +238,20 @@ public final class GraphService {
                     e.version = version;
                     return render(r, e.data, compact, cached, start, mode);
                 }
-                e.data = null; // lost the race: reload and run again
+                e.data = null; // lost the race: back off (randomised, so two sidecars cannot livelock), reload, rerun
+                backOff(attempt);
             }
             throw SidecarException.err("graph write conflicted " + MAX_COMMIT_ATTEMPTS + " times, giving up");
         } finally {
             e.lock.writeLock().unlock();
         }
+    }
+
+    /** Waits a random time that doubles with each attempt (0.2 ms up to 12.8 ms); runs on a worker thread. */
+    private static void backOff(int attempt) {
+        long maxMicros = 200L << Math.min(attempt, 6);
+        java.util.concurrent.locks.LockSupport.parkNanos(
+                java.util.concurrent.ThreadLocalRandom.current().nextLong(maxMicros) * 1000);
     }
 
     /** GRAPH.DELETE. */
