@@ -1,14 +1,15 @@
-package io.valkeysidecar.proxy.session;
+package io.valkeysidecar.extension;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 /**
- * Rewrites Valkey's reply to a forwarded command before the client sees it (e.g. INFO gains the sidecar's
- * sections). Runs on the event loop, so it must be cheap; it owns {@code reply} and returns the buffer to write.
+ * Amends Valkey's reply to a forwarded command before the client sees it (INFO gains the sidecar's sections,
+ * DEL counts keys deleted from the spill tier). Runs on the event loop, so it must be cheap; it owns
+ * {@code reply} and returns the buffer to write (possibly {@code reply} itself). Error replies are not amended.
  */
 @FunctionalInterface
-public interface ReplyRewriter {
+public interface ReplyAmendment {
 
-    ByteBuf rewrite(ByteBuf reply, int protocol, ByteBufAllocator alloc);
+    ByteBuf amend(ByteBuf reply, int protocol, ByteBufAllocator alloc);
 }

@@ -71,6 +71,7 @@ public final class SidecarServer implements AutoCloseable {
     private final SidecarConfig config;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<String> localCommandNames = new CopyOnWriteArrayList<>();
+    private List<CommandDescriptor> sidecarCommands = List.of();
     private ValkeyProcess supervisedValkey;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
@@ -159,6 +160,7 @@ public final class SidecarServer implements AutoCloseable {
         }
         List<CommandDescriptor> descriptors = commands.stream().map(SidecarCommand::descriptor).toList();
         descriptors.forEach(d -> localCommandNames.add(d.name()));
+        sidecarCommands = descriptors;
         commandTable.loadOrRetry();
         CommandRouter router = new CommandRouter(commands, interceptors, new InfoRewriter(sections), new CommandTableRewriter(descriptors));
         services = new SessionServices(router, connector, metrics, config.maxClients(), config.maxPendingReplies());
@@ -195,6 +197,11 @@ public final class SidecarServer implements AutoCloseable {
 
     public int metricsPort() {
         return metricsServer == null ? 0 : metricsServer.port();
+    }
+
+    /** The commands the sidecar answers itself (from its extensions). */
+    public List<CommandDescriptor> sidecarCommands() {
+        return sidecarCommands;
     }
 
     public CommandTable commandTable() {

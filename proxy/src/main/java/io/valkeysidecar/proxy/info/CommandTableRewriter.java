@@ -3,7 +3,7 @@ package io.valkeysidecar.proxy.info;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.valkeysidecar.extension.CommandDescriptor;
-import io.valkeysidecar.proxy.session.ReplyRewriter;
+import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.resp.ReplyEncoder;
@@ -23,7 +23,7 @@ public final class CommandTableRewriter {
     }
 
     /** The rewriter for a COMMAND request, or null when its reply needs no change. */
-    public ReplyRewriter forRequest(Command c) {
+    public ReplyAmendment forRequest(Command c) {
         if (descriptors.isEmpty()) {
             return null;
         }

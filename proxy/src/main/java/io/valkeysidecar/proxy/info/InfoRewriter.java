@@ -3,7 +3,7 @@ package io.valkeysidecar.proxy.info;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.valkeysidecar.extension.InfoSection;
-import io.valkeysidecar.proxy.session.ReplyRewriter;
+import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.resp.ReplyEncoder;
@@ -28,7 +28,7 @@ public final class InfoRewriter {
     }
 
     /** The rewriter for this INFO request, or null when it asks for none of the sidecar's sections. */
-    public ReplyRewriter forRequest(Command info) {
+    public ReplyAmendment forRequest(Command info) {
         List<InfoSection> chosen = new ArrayList<>();
         if (info.argc() == 1) {
             chosen.addAll(sections);

@@ -150,9 +150,12 @@ public final class SidecarMetrics implements AutoCloseable {
         commandMeters = Collections.unmodifiableMap(next);
     }
 
-    /** Records one command's completion: its reply was sent ({@code error} when that reply was an error). */
+    /**
+     * Records one command's completion: its reply was sent ({@code error} when that reply was an error). A name
+     * outside the allow-list, or none ({@code null}), is recorded as {@value #OTHER_COMMAND}.
+     */
     public void commandCompleted(String commandName, long latencyNanos, boolean error) {
-        CommandMeters command = commandMeters.get(commandName);
+        CommandMeters command = commandName == null ? null : commandMeters.get(commandName);
         if (command == null) {
             command = otherCommand;
         }

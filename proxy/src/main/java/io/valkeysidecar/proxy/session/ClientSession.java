@@ -10,6 +10,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.CommandInterceptor;
+import io.valkeysidecar.extension.Interception;
+import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
 import io.valkeysidecar.resp.Command;
@@ -66,9 +68,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private Command localCommand;
     private SidecarCommand localHandler;
     /** Set while the head held request waits for an interceptor (e.g. a spill restore) before forwarding. */
-    private CompletionStage<Void> gate;
-    /** How many interceptors the head held request has already passed. */
+    private CompletionStage<?> gate;
+    /** How many interceptors the head held request has already passed, and what they asked for so far. */
     private int interceptorsPassed;
+    private ReplyAmendment pendingAmendment;
+    private Runnable pendingAfterReply;
 
     // Connection state mirrored from Valkey's replies, so sidecar commands and framing see what Valkey sees.
     private int protocol = 2;
@@ -179,6 +183,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         held.forEach(ReferenceCountUtil::release);
         held.clear();
+        if (pendingAfterReply != null) {
+            pendingAfterReply.run();
+            pendingAfterReply = null;
+        }
         slots.forEach(Slot::discard);
         slots.clear();
         awaiting.clear();
@@ -250,7 +258,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return;
             }
             held.poll();
-            forward(c);
+            forward(c, pendingAmendment, pendingAfterReply);
+            pendingAmendment = null;
+            pendingAfterReply = null;
         }
     }
 
@@ -258,23 +268,33 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean passInterceptors(Command c) {
         List<CommandInterceptor> interceptors = services.router().interceptors();
         while (interceptorsPassed < interceptors.size()) {
-            CompletionStage<Void> stage;
+            Interception in;
             try {
-                stage = interceptors.get(interceptorsPassed++).beforeForward(this, c);
+                in = interceptors.get(interceptorsPassed++).intercept(this, c);
             } catch (RuntimeException e) {
-                stage = CompletableFuture.failedFuture(e);
+                in = Interception.hold(CompletableFuture.failedFuture(e), null);
             }
-            if (stage != null) {
-                gate = stage;
-                stage.whenComplete((ignored, failure) -> onLoop(() -> gateOpened(c, failure)));
-                return false;
+            if (in == null) {
+                continue;
             }
+            pendingAfterReply = Hooks.then(pendingAfterReply, in.afterReply());
+            if (in.ready() == null) {
+                continue;
+            }
+            CompletableFuture<? extends ReplyAmendment> ready = in.ready().toCompletableFuture();
+            if (ready.isDone() && !ready.isCompletedExceptionally()) {
+                pendingAmendment = Hooks.then(pendingAmendment, ready.join());
+                continue;
+            }
+            gate = ready;
+            ready.whenComplete((amendment, failure) -> onLoop(() -> gateOpened(c, amendment, failure)));
+            return false;
         }
         interceptorsPassed = 0;
         return true;
     }
 
-    private void gateOpened(Command c, Throwable failure) {
+    private void gateOpened(Command c, ReplyAmendment amendment, Throwable failure) {
         gate = null;
         if (closing) {
             return;
@@ -285,6 +305,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             String name = c.name();
             c.release();
             localReplySlot(name, SidecarException.toReply(failure));
+            Runnable after = pendingAfterReply;
+            pendingAmendment = null;
+            pendingAfterReply = null;
+            if (after != null) {
+                after.run();
+            }
+        } else {
+            pendingAmendment = Hooks.then(pendingAmendment, amendment);
         }
         drainHeld();
         flushBoth();
@@ -299,12 +327,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void forward(Command c) {
+    private void forward(Command c, ReplyAmendment interceptorAmendment, Runnable afterReply) {
         String name = c.name();
         SlotKind kind = classify(c);
         int expected = expectedReplies(c, kind);
         String param = stateParam(c, kind);
-        Slot s = new Slot(name, kind, param, expected, services.router().rewriterFor(c), System.nanoTime());
+        ReplyAmendment amendment = Hooks.then(services.router().amendmentFor(c), interceptorAmendment);
+        Slot s = new Slot(name, kind, param, expected, amendment, afterReply, System.nanoTime());
         if (kind == SlotKind.HELLO) {
             s.user = helloUser(c);
         }
@@ -322,7 +351,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void startLocal(Command c, SidecarCommand handler) {
-        Slot s = new Slot(c.name(), SlotKind.LOCAL, null, 1, null, System.nanoTime());
+        Slot s = new Slot(c.name(), SlotKind.LOCAL, null, 1, null, null, System.nanoTime());
         s.suppressed = suppressReply();
         slots.add(s);
         localSlot = s;
@@ -379,7 +408,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** A slot answered by the sidecar immediately (errors, protocol violations). */
     private Slot localReplySlot(String name, Reply reply) {
-        Slot s = new Slot(name, SlotKind.LOCAL, null, 0, null, System.nanoTime());
+        Slot s = new Slot(name, SlotKind.LOCAL, null, 0, null, null, System.nanoTime());
         s.failed = reply instanceof Reply.Error;
         s.add(ReplyEncoder.encode(client.alloc(), reply, protocol));
         complete(s);
@@ -482,8 +511,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!error) {
             applyStateChange(head, frame);
         }
-        if (head.rewriter != null && !error) {
-            raw = head.rewriter.rewrite(raw, protocol, client.alloc());
+        if (head.amendment != null && !error) {
+            raw = head.amendment.amend(raw, protocol, client.alloc());
         }
         head.failed |= error;
         head.add(raw);
@@ -558,6 +587,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void complete(Slot s) {
         s.done = true;
+        s.over();
         if (s.commandName != null && !s.commandName.isEmpty()) {
             services.metrics().commandCompleted(s.commandName, System.nanoTime() - s.startNanos, s.failed);
         }

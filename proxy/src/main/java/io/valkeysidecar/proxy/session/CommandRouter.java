@@ -1,6 +1,7 @@
 package io.valkeysidecar.proxy.session;
 
 import io.valkeysidecar.extension.CommandInterceptor;
+import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.proxy.info.CommandTableRewriter;
 import io.valkeysidecar.proxy.info.InfoRewriter;
@@ -39,7 +40,7 @@ public final class CommandRouter {
     }
 
     /** How Valkey's reply to {@code c} is amended, or null when it is relayed unchanged. */
-    ReplyRewriter rewriterFor(Command c) {
+    ReplyAmendment amendmentFor(Command c) {
         switch (c.name()) {
             case "INFO":
                 return info.forRequest(c);

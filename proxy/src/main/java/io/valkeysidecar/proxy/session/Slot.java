@@ -2,6 +2,7 @@ package io.valkeysidecar.proxy.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.valkeysidecar.extension.ReplyAmendment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,8 +20,10 @@ final class Slot {
     final long startNanos;
     /** In-band replies still expected from Valkey; -1 = not yet known (bare UNSUBSCRIBE). */
     int expected;
-    /** Transforms the (single) in-band reply before it is written, e.g. INFO gains the sidecar's sections. */
-    final ReplyRewriter rewriter;
+    /** Amends the (single) in-band reply before it is written, e.g. INFO gains the sidecar's sections. */
+    final ReplyAmendment amendment;
+    /** Run once when the slot is over (answered, refused or dropped), e.g. to unpin keys. */
+    private Runnable afterReply;
     boolean done;
     boolean failed;
     /** HELLO ... AUTH user: the user the connection becomes if Valkey accepts it. */
@@ -33,17 +36,19 @@ final class Slot {
     /** A single ByteBuf, or a List of them when pushes were attached; null when nothing is ready. */
     private Object output;
 
-    Slot(String commandName, SlotKind kind, String param, int expected, ReplyRewriter rewriter, long startNanos) {
+    Slot(String commandName, SlotKind kind, String param, int expected, ReplyAmendment amendment, Runnable afterReply,
+         long startNanos) {
         this.commandName = commandName;
         this.kind = kind;
         this.param = param;
         this.expected = expected;
-        this.rewriter = rewriter;
+        this.amendment = amendment;
+        this.afterReply = afterReply;
         this.startNanos = startNanos;
     }
 
     static Slot ready(ByteBuf frame) {
-        Slot s = new Slot(null, SlotKind.PLAIN, null, 0, null, 0);
+        Slot s = new Slot(null, SlotKind.PLAIN, null, 0, null, null, 0);
         s.add(frame);
         s.done = true;
         return s;
@@ -84,8 +89,18 @@ final class Slot {
         return n;
     }
 
+    /** Runs the after-reply hook, once. */
+    void over() {
+        Runnable r = afterReply;
+        if (r != null) {
+            afterReply = null;
+            r.run();
+        }
+    }
+
     @SuppressWarnings("unchecked")
     void discard() {
+        over();
         Object o = output;
         output = null;
         if (o instanceof ByteBuf b) {

@@ -2,6 +2,8 @@ package io.valkeysidecar.proxy.session;
 
 import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.CommandInterceptor;
+import io.valkeysidecar.extension.Interception;
+import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.extension.CommandDescriptor;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
@@ -9,17 +11,20 @@ import io.valkeysidecar.extension.SidecarExtension;
 import io.valkeysidecar.extension.SidecarRuntime;
 import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test extension loaded through the real ServiceLoader path: {@code TEST.DELAYECHO ms value} answers
  * {@code value} after {@code ms} milliseconds on another thread (so replies complete out of order unless the
  * proxy keeps them in place), {@code TEST.FAIL msg} fails, {@code TEST.WHOAMI} reports the client context.
- * Its interceptor holds any forwarded command with an argument starting with "slow:" for 100 ms, and fails
- * any with an argument starting with "refuse:", as a spill restore would hold or fail it.
+ * Its interceptor holds any forwarded command with an argument starting with "slow:" for 100 ms, fails any
+ * with an argument starting with "refuse:", as a spill restore would hold or fail it, and adds 1000 to the
+ * integer reply of any with an argument starting with "count:".
  */
 public final class DelayedEchoExtension implements SidecarExtension {
 
@@ -28,21 +33,40 @@ public final class DelayedEchoExtension implements SidecarExtension {
         return List.of(new DelayEcho(), new Fail(), new WhoAmI());
     }
 
+    /** Commands started minus commands over, as seen by the interceptor's after-reply hook. */
+    static final AtomicInteger IN_FLIGHT = new AtomicInteger();
+
     @Override
     public List<CommandInterceptor> interceptors() {
         return List.of((client, command) -> {
             for (int i = 1; i < command.argc(); i++) {
                 String arg = command.argString(i);
                 if (arg.startsWith("slow:")) {
-                    return CompletableFuture.runAsync(() -> { },
-                            CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
+                    IN_FLIGHT.incrementAndGet();
+                    return Interception.hold(CompletableFuture.supplyAsync(() -> null,
+                            CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS)), IN_FLIGHT::decrementAndGet);
                 }
                 if (arg.startsWith("refuse:")) {
-                    return CompletableFuture.failedFuture(new SidecarException("NOPERM", "refused " + arg));
+                    IN_FLIGHT.incrementAndGet();
+                    return Interception.hold(CompletableFuture.failedFuture(new SidecarException("NOPERM", "refused " + arg)),
+                            IN_FLIGHT::decrementAndGet);
+                }
+                if (arg.startsWith("count:")) {
+                    // Amends Valkey's integer reply, as the spill tier adds keys deleted from disk to DEL's count.
+                    return Interception.hold(CompletableFuture.completedFuture(addThousand()), null);
                 }
             }
             return null;
         });
+    }
+
+    private static ReplyAmendment addThousand() {
+        return (reply, protocol, alloc) -> {
+            long n = Long.parseLong(reply.toString(reply.readerIndex() + 1, reply.readableBytes() - 3,
+                    StandardCharsets.US_ASCII));
+            reply.release();
+            return alloc.buffer().writeBytes((":" + (n + 1000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        };
     }
 
     @Override

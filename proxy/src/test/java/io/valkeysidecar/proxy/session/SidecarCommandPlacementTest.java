@@ -76,7 +76,28 @@ class SidecarCommandPlacementTest {
                     req("RPUSH", "seq", "refuse:4"), req("RPUSH", "seq", "5"), req("LRANGE", "seq", "0", "-1"));
             assertThat(c.read(7)).containsExactly(":0\r\n", ":1\r\n", ":2\r\n", ":3\r\n",
                     "-NOPERM refused refuse:4\r\n", ":4\r\n", "*4\r\n$1\r\n1\r\n$6\r\nslow:2\r\n$1\r\n3\r\n$1\r\n5\r\n");
+            assertThat(DelayedEchoExtension.IN_FLIGHT.get()).as("every after-reply hook ran").isZero();
         }
+    }
+
+    @Test
+    void anInterceptorAmendsValkeysReply() throws IOException {
+        try (Conn c = new Conn(sidecar.port())) {
+            c.send(req("DEL", "count:set"), req("SADD", "count:set", "a", "b"), req("SCARD", "count:set"));
+            assertThat(c.read(3)).containsExactly(":1000\r\n", ":1002\r\n", ":1002\r\n");
+        }
+    }
+
+    @Test
+    void afterReplyHooksRunWhenTheClientLeavesMidHold() throws Exception {
+        try (Conn c = new Conn(sidecar.port())) {
+            c.send(req("SET", "slow:gone", "1"));
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (DelayedEchoExtension.IN_FLIGHT.get() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(DelayedEchoExtension.IN_FLIGHT.get()).isZero();
     }
 
     @Test
@@ -122,13 +143,15 @@ class SidecarCommandPlacementTest {
 
             direct.send(req("COMMAND", "COUNT"));
             long directCount = Long.parseLong(direct.read(1).get(0).substring(1).trim());
+            int own = sidecar.sidecarCommands().size();
+            assertThat(sidecar.sidecarCommands()).extracting(d -> d.name()).contains("test.delayecho", "test.fail");
             c.send(req("COMMAND", "COUNT"));
-            assertThat(c.read(1)).containsExactly(":" + (directCount + 3) + "\r\n");
+            assertThat(c.read(1)).containsExactly(":" + (directCount + own) + "\r\n");
             c.send(req("COMMAND", "LIST"));
             assertThat(c.read(1).get(0)).contains("test.delayecho").contains("get");
             c.send(req("COMMAND"));
             String table = c.read(1).get(0);
-            assertThat(table).startsWith("*" + (directCount + 3) + "\r\n").contains("$14\r\ntest.delayecho\r\n:3\r\n");
+            assertThat(table).startsWith("*" + (directCount + own) + "\r\n").contains("$14\r\ntest.delayecho\r\n:3\r\n");
         }
     }
 
