@@ -56,9 +56,10 @@ class SidecarMetricsTest {
         metrics.knownCommands(List.of("get"));
         metrics.commandCompleted("user:42:session", 10_000, false);
         metrics.commandCompleted("NOSUCHCOMMAND", 10_000, true);
+        metrics.commandCompleted(null, 10_000, false);
 
         PrometheusText scrape = scrape();
-        assertThat(scrape.require("valkey_sidecar_commands_total", command("other", "ok"))).isEqualTo(1.0);
+        assertThat(scrape.require("valkey_sidecar_commands_total", command("other", "ok"))).isEqualTo(2.0);
         assertThat(scrape.require("valkey_sidecar_commands_total", command("other", "error"))).isEqualTo(1.0);
         assertThat(scrape.samples("valkey_sidecar_commands_total"))
                 .extracting(sample -> sample.labels().get("command"))
