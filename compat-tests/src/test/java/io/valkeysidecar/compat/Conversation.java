@@ -34,6 +34,10 @@ final class Conversation implements AutoCloseable {
         }
     }
 
+    int port() {
+        return port;
+    }
+
     RawRespClient client(String name) throws IOException {
         RawRespClient c = clients.get(name);
         if (c == null) {
