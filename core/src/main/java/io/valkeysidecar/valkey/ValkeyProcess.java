@@ -1,12 +1,8 @@
 package io.valkeysidecar.valkey;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,28 +97,13 @@ public final class ValkeyProcess implements AutoCloseable {
                 throw new IOException("valkey-server exited with " + process.exitValue() + "; see "
                         + directory.resolve("valkey.log"));
             }
-            if (ping()) {
+            String reply = Ping.reply(new InetSocketAddress(host(), port), 500);
+            if (reply != null && reply.startsWith("+PONG")) {
                 return;
             }
             sleep(20);
         }
         throw new IOException("valkey-server did not answer PING within " + timeout);
-    }
-
-    private boolean ping() {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(host(), port), 200);
-            s.setSoTimeout(500);
-            OutputStream out = s.getOutputStream();
-            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = s.getInputStream();
-            byte[] buf = new byte[64];
-            int n = in.read(buf);
-            return n > 0 && new String(buf, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** Stops the server: SIGTERM (Valkey shuts down cleanly), then SIGKILL if it lingers. */

@@ -40,6 +40,7 @@ import io.valkeysidecar.proxy.session.CommandRouter;
 import io.valkeysidecar.proxy.session.SessionServices;
 import io.valkeysidecar.proxy.upstream.CommandTableLoader;
 import io.valkeysidecar.proxy.upstream.UpstreamConnector;
+import io.valkeysidecar.proxy.upstream.UpstreamProbe;
 import io.valkeysidecar.resp.RequestDecoder;
 import io.valkeysidecar.valkey.ValkeyProcess;
 import java.net.InetSocketAddress;
@@ -180,8 +181,10 @@ public final class SidecarServer implements AutoCloseable {
                 });
         serverChannel = b.bind(config.bind(), config.port()).sync().channel();
         if (config.metricsPort() > 0) {
+            UpstreamProbe probe = new UpstreamProbe(upstream);
+            closeables.add(probe);
             metricsServer = MetricsHttpServer.start(new InetSocketAddress(config.bind(), config.metricsPort()), registry,
-                    connector::mayTry, () -> commandTable.table().isLoaded());
+                    probe::reachable, () -> commandTable.table().isLoaded());
         }
         log.info("valkey-sidecar {} listening on {} in front of Valkey at {}", Version.get(),
                 serverChannel.localAddress(), upstream);

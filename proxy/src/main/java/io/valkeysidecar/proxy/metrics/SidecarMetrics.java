@@ -29,7 +29,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.HashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -142,12 +142,20 @@ public final class SidecarMetrics implements AutoCloseable {
      */
     public void knownCommands(Collection<String> names) {
         Map<String, CommandMeters> previous = commandMeters;
-        TreeMap<String, CommandMeters> next = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        // Keyed by upper-case name, the form the proxy passes: one hash lookup per command on the hot path.
+        HashMap<String, CommandMeters> next = new HashMap<>();
         for (String name : names) {
-            CommandMeters existing = previous.get(name);
-            next.put(name, existing != null ? existing : new CommandMeters(name.toLowerCase(Locale.ROOT)));
+            String key = name.toUpperCase(Locale.ROOT);
+            CommandMeters existing = previous.get(key);
+            next.put(key, existing != null ? existing : new CommandMeters(name.toLowerCase(Locale.ROOT)));
         }
         commandMeters = Collections.unmodifiableMap(next);
+    }
+
+    private CommandMeters lookup(String commandName) {
+        Map<String, CommandMeters> meters = commandMeters;
+        CommandMeters m = meters.get(commandName);
+        return m != null ? m : meters.get(commandName.toUpperCase(Locale.ROOT));
     }
 
     /**
@@ -155,7 +163,7 @@ public final class SidecarMetrics implements AutoCloseable {
      * outside the allow-list, or none ({@code null}), is recorded as {@value #OTHER_COMMAND}.
      */
     public void commandCompleted(String commandName, long latencyNanos, boolean error) {
-        CommandMeters command = commandName == null ? null : commandMeters.get(commandName);
+        CommandMeters command = commandName == null ? null : lookup(commandName);
         if (command == null) {
             command = otherCommand;
         }
