@@ -231,9 +231,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (next instanceof ProtocolViolation violation) {
                 held.poll();
                 services.metrics().protocolError();
-                Slot s = localReplySlot("", Reply.error(violation.errorMessage()));
-                s.closeAfter = true;
                 stopReading();
+                localReplySlot("", Reply.error(violation.errorMessage()), true);
                 break;
             }
             Command c = (Command) next;
@@ -251,7 +250,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 held.poll();
                 String name = c.name();
                 c.release();
-                localReplySlot(name, Reply.error("ERR valkey-sidecar: Valkey is unavailable (" + unavailableReason + ")"));
+                localReplySlot(name, Reply.error("ERR valkey-sidecar: Valkey is unavailable (" + unavailableReason + ")"),
+                        false);
                 continue;
             }
             if (!passInterceptors(c)) {
@@ -304,7 +304,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             interceptorsPassed = 0;
             String name = c.name();
             c.release();
-            localReplySlot(name, SidecarException.toReply(failure));
+            localReplySlot(name, SidecarException.toReply(failure), false);
             Runnable after = pendingAfterReply;
             pendingAmendment = null;
             pendingAfterReply = null;
@@ -406,15 +406,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         updateReadability();
     }
 
-    /** A slot answered by the sidecar immediately (errors, protocol violations). */
-    private Slot localReplySlot(String name, Reply reply) {
+    /**
+     * A slot answered by the sidecar immediately (errors, protocol violations). {@code closeAfter} must be set
+     * before the slot is queued: with no replies pending it is written (and would be forgotten) at once.
+     */
+    private void localReplySlot(String name, Reply reply, boolean closeAfter) {
         Slot s = new Slot(name, SlotKind.LOCAL, null, 0, null, null, System.nanoTime());
         s.failed = reply instanceof Reply.Error;
+        s.closeAfter = closeAfter;
         s.add(ReplyEncoder.encode(client.alloc(), reply, protocol));
         complete(s);
         slots.add(s);
         flushSlots();
-        return s;
     }
 
     private boolean suppressReply() {
