@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.ReferenceCounted;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * One complete top-level reply from Valkey, kept as its original bytes so it can be relayed unchanged.
@@ -54,7 +55,8 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         byte et = raw.getByte(p);
         if (et == '+') {
             int end = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
-            return end < 0 || end - p > 16 ? null : raw.toString(p + 1, end - p - 1, StandardCharsets.US_ASCII).toLowerCase();
+            return end < 0 || end - p > 16 ? null
+                    : raw.toString(p + 1, end - p - 1, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
         }
         if (et != '$') {
             return null;
@@ -67,24 +69,54 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         if (len < 0 || len > 16 || lenEnd + 2 + len > raw.writerIndex()) {
             return null;
         }
-        return raw.toString(lenEnd + 2, (int) len, StandardCharsets.US_ASCII).toLowerCase();
+        return raw.toString(lenEnd + 2, (int) len, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
     }
 
     /**
-     * For a pub/sub confirmation ({@code [kind, name, count]}): the trailing integer count;
-     * -1 when the frame does not end with an integer element.
+     * For an array or push whose last element is an integer, such as a pub/sub confirmation
+     * ({@code [kind, name, count]}): that integer; -1 for any other frame.
      */
     public long trailingCount() {
-        int end = raw.writerIndex() - 2;
-        int colon = end - 1;
-        while (colon > raw.readerIndex() && raw.getByte(colon) != ':' && raw.getByte(colon) != '\n') {
-            colon--;
-        }
-        if (raw.getByte(colon) != ':') {
+        byte t = type();
+        if (t != '*' && t != '>') {
             return -1;
         }
-        long v = RequestDecoder.parseLong(raw, colon + 1, end);
+        int headerEnd = raw.indexOf(raw.readerIndex(), raw.writerIndex(), (byte) '\r');
+        long n = RequestDecoder.parseLong(raw, raw.readerIndex() + 1, headerEnd);
+        if (n <= 0) {
+            return -1;
+        }
+        int p = headerEnd + 2;
+        for (long i = 1; i < n; i++) {
+            p = skipElement(p);
+        }
+        if (raw.getByte(p) != ':') {
+            return -1;
+        }
+        long v = RequestDecoder.parseLong(raw, p + 1, raw.indexOf(p, raw.writerIndex(), (byte) '\r'));
         return v == Long.MIN_VALUE ? -1 : v;
+    }
+
+    /** The index just after the (possibly nested) element starting at {@code p}; iterative, not recursive. */
+    private int skipElement(int p) {
+        long pending = 1;
+        while (pending > 0) {
+            pending--;
+            byte t = raw.getByte(p);
+            int cr = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
+            long n = t == '+' || t == '-' || t == ':' || t == '_' || t == ',' || t == '#' || t == '('
+                    ? 0 : RequestDecoder.parseLong(raw, p + 1, cr);
+            p = cr + 2;
+            switch (t) {
+                case '$', '=', '!' -> p += n >= 0 ? (int) n + 2 : 0;
+                case '*', '~', '>' -> pending += Math.max(0, n);
+                case '%' -> pending += 2 * Math.max(0, n);
+                case '|' -> pending += 2 * Math.max(0, n) + 1;
+                default -> {
+                }
+            }
+        }
+        return p;
     }
 
     /**

@@ -22,15 +22,27 @@ public final class ReplyFrameDecoder extends ByteToMessageDecoder {
     /** Elements still expected at each open aggregate level. */
     private long[] remaining = new long[8];
     private int depth;
+    /** Set once Valkey's stream made no sense: everything after is dropped (the connection must close). */
+    private boolean broken;
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (in.isReadable()) {
-            if (!scan(in)) {
-                return;
+        if (broken) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        try {
+            while (in.isReadable()) {
+                if (!scan(in)) {
+                    return;
+                }
+                out.add(new ReplyFrame(in.readRetainedSlice(scanned)));
+                scanned = 0;
             }
-            out.add(new ReplyFrame(in.readRetainedSlice(scanned)));
-            scanned = 0;
+        } catch (DecoderException e) {
+            broken = true;
+            in.skipBytes(in.readableBytes());
+            throw e;
         }
     }
 
