@@ -1,5 +1,6 @@
 package io.valkeysidecar.extension;
 
+import io.valkeysidecar.resp.Reply;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -8,16 +9,23 @@ import java.util.concurrent.CompletionStage;
  * @param ready      null to forward at once; otherwise the command, and every later command of the client, waits
  *                   until this completes. Its value (may be null) amends Valkey's reply. If it fails, the command
  *                   is answered with the mapped error ({@link SidecarException#toReply}) and not forwarded.
+ * @param answer     null to forward; otherwise the command is not forwarded and this is its reply, placed like a
+ *                   sidecar command's (e.g. the spill tier answers SCAN's cursors over spilled keys itself)
  * @param afterReply null, or run on the event loop once the command is over: answered, refused, or dropped
  *                   because the client went away (e.g. to unpin keys a restore pinned)
  */
-public record Interception(CompletionStage<? extends ReplyAmendment> ready, Runnable afterReply) {
+public record Interception(CompletionStage<? extends ReplyAmendment> ready, CompletionStage<Reply> answer,
+                           Runnable afterReply) {
 
     public static Interception hold(CompletionStage<? extends ReplyAmendment> ready, Runnable afterReply) {
-        return new Interception(ready, afterReply);
+        return new Interception(ready, null, afterReply);
     }
 
     public static Interception afterReply(Runnable afterReply) {
-        return new Interception(null, afterReply);
+        return new Interception(null, null, afterReply);
+    }
+
+    public static Interception answer(CompletionStage<Reply> answer, Runnable afterReply) {
+        return new Interception(null, answer, afterReply);
     }
 }

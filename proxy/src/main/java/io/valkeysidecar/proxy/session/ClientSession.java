@@ -66,13 +66,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The sidecar command being answered (its slot), with the command until it starts. */
     private Slot localSlot;
     private Command localCommand;
-    private SidecarCommand localHandler;
+    private LocalExecution localHandler;
     /** Set while the head held request waits for an interceptor (e.g. a spill restore) before forwarding. */
     private CompletionStage<?> gate;
     /** How many interceptors the head held request has already passed, and what they asked for so far. */
     private int interceptorsPassed;
     private ReplyAmendment pendingAmendment;
     private Runnable pendingAfterReply;
+    private CompletionStage<Reply> pendingAnswer;
 
     // Connection state mirrored from Valkey's replies, so sidecar commands and framing see what Valkey sees.
     private int protocol = 2;
@@ -239,7 +240,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             SidecarCommand handler = services.router().localCommand(c);
             if (handler != null) {
                 held.poll();
-                startLocal(c, handler);
+                startLocal(c, handler::execute, null);
                 continue;
             }
             if (upstreamState != UpstreamState.CONNECTED) {
@@ -258,9 +259,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return;
             }
             held.poll();
-            forward(c, pendingAmendment, pendingAfterReply);
-            pendingAmendment = null;
+            Runnable afterReply = pendingAfterReply;
             pendingAfterReply = null;
+            if (pendingAnswer != null) {
+                CompletionStage<Reply> answer = pendingAnswer;
+                pendingAnswer = null;
+                pendingAmendment = null;
+                startLocal(c, (client, command) -> answer, afterReply);
+                continue;
+            }
+            forward(c, pendingAmendment, afterReply);
+            pendingAmendment = null;
         }
     }
 
@@ -278,6 +287,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 continue;
             }
             pendingAfterReply = Hooks.then(pendingAfterReply, in.afterReply());
+            if (in.answer() != null) {
+                // The interceptor answers the command itself: later interceptors do not see it.
+                pendingAnswer = in.answer();
+                break;
+            }
             if (in.ready() == null) {
                 continue;
             }
@@ -350,8 +364,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         c.release();
     }
 
-    private void startLocal(Command c, SidecarCommand handler) {
-        Slot s = new Slot(c.name(), SlotKind.LOCAL, null, 1, null, null, System.nanoTime());
+    /** How a command answered by the sidecar is run: a sidecar command, or an interceptor's own answer. */
+    @FunctionalInterface
+    private interface LocalExecution {
+        CompletionStage<Reply> run(ClientContext client, Command command);
+    }
+
+    private void startLocal(Command c, LocalExecution handler, Runnable afterReply) {
+        Slot s = new Slot(c.name(), SlotKind.LOCAL, null, 1, null, afterReply, System.nanoTime());
         s.suppressed = suppressReply();
         slots.add(s);
         localSlot = s;
@@ -366,7 +386,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         Command c = localCommand;
-        SidecarCommand handler = localHandler;
+        LocalExecution handler = localHandler;
         localCommand = null;
         localHandler = null;
         if (inMulti) {
@@ -376,7 +396,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         CompletionStage<Reply> stage;
         try {
-            stage = handler.execute(this, c);
+            stage = handler.run(this, c);
         } catch (RuntimeException e) {
             c.release();
             finishLocal(SidecarException.toReply(e));

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * proxy keeps them in place), {@code TEST.FAIL msg} fails, {@code TEST.WHOAMI} reports the client context.
  * Its interceptor holds any forwarded command with an argument starting with "slow:" for 100 ms, fails any
  * with an argument starting with "refuse:", as a spill restore would hold or fail it, and adds 1000 to the
- * integer reply of any with an argument starting with "count:".
+ * integer reply of any with an argument starting with "count:"; one with an argument starting with "answer:" is
+ * answered by the interceptor itself and never reaches Valkey.
  */
 public final class DelayedEchoExtension implements SidecarExtension {
 
@@ -50,6 +51,11 @@ public final class DelayedEchoExtension implements SidecarExtension {
                     IN_FLIGHT.incrementAndGet();
                     return Interception.hold(CompletableFuture.failedFuture(new SidecarException("NOPERM", "refused " + arg)),
                             IN_FLIGHT::decrementAndGet);
+                }
+                if (arg.startsWith("answer:")) {
+                    IN_FLIGHT.incrementAndGet();
+                    return Interception.answer(CompletableFuture.supplyAsync(() -> Reply.bulk("answered " + arg),
+                            CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS)), IN_FLIGHT::decrementAndGet);
                 }
                 if (arg.startsWith("count:")) {
                     // Amends Valkey's integer reply, as the spill tier adds keys deleted from disk to DEL's count.

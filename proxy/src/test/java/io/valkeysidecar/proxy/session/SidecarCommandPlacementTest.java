@@ -81,6 +81,17 @@ class SidecarCommandPlacementTest {
     }
 
     @Test
+    void anInterceptorMayAnswerInsteadOfValkey() throws IOException {
+        try (Conn c = new Conn(sidecar.port()); Conn direct = new Conn(valkey.port())) {
+            c.send(req("SET", "k1", "a"), req("SET", "answer:k", "v"), req("GET", "k1"));
+            assertThat(c.read(3)).containsExactly("+OK\r\n", "$17\r\nanswered answer:k\r\n", "$1\r\na\r\n");
+            direct.send(req("EXISTS", "answer:k"));
+            assertThat(direct.read(1)).containsExactly(":0\r\n");
+            assertThat(DelayedEchoExtension.IN_FLIGHT.get()).isZero();
+        }
+    }
+
+    @Test
     void anInterceptorAmendsValkeysReply() throws IOException {
         try (Conn c = new Conn(sidecar.port())) {
             c.send(req("DEL", "count:set"), req("SADD", "count:set", "a", "b"), req("SCARD", "count:set"));
