@@ -2,6 +2,9 @@ package io.valkeysidecar.resp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +85,12 @@ public final class ReplyEncoder {
         }
     }
 
-    /** Valkey's double formatting: integral values without a fraction, others in shortest round-trip form. */
+    /**
+     * Valkey's double formatting (d2string): "nan", "inf", "-inf", "-0"; integral values within +-2^62 as
+     * integers; others as the shortest digits that read back as the same double, laid out like Valkey's
+     * fpconv_dtoa (plain for moderate exponents, else {@code d.ddde+N}). Valkey's Grisu2 digits are not always
+     * the shortest (1.23e22 comes out as 12300000000000001000000); those rare values differ in their digits.
+     */
     public static String formatDouble(double d) {
         if (java.lang.Double.isNaN(d)) {
             return "nan";
@@ -90,10 +98,42 @@ public final class ReplyEncoder {
         if (java.lang.Double.isInfinite(d)) {
             return d > 0 ? "inf" : "-inf";
         }
-        if (d == Math.rint(d) && Math.abs(d) < 1e17) {
+        if (d == 0) {
+            return 1 / d < 0 ? "-0" : "0";
+        }
+        if (Math.abs(d) <= 0x1p62 && d == Math.rint(d)) {
             return Long.toString((long) d);
         }
-        return java.lang.Double.toString(d).replace("E", "e");
+        BigDecimal shortest = null;
+        BigDecimal exact = new BigDecimal(d);
+        for (int precision = 1; precision <= 17 && shortest == null; precision++) {
+            BigDecimal candidate = exact.round(new MathContext(precision, RoundingMode.HALF_EVEN));
+            if (candidate.doubleValue() == d) {
+                shortest = candidate.stripTrailingZeros();
+            }
+        }
+        String digits = shortest.unscaledValue().abs().toString();
+        int k = -shortest.scale();
+        int n = digits.length();
+        int exp = Math.abs(k + n - 1);
+        StringBuilder sb = new StringBuilder(d < 0 ? "-" : "");
+        if (k >= 0 && exp < n + 7) {
+            sb.append(digits).append("0".repeat(k));
+        } else if (k < 0 && (k > -7 || exp < 4)) {
+            int offset = n + k;
+            if (offset <= 0) {
+                sb.append("0.").append("0".repeat(-offset)).append(digits);
+            } else {
+                sb.append(digits, 0, offset).append('.').append(digits, offset, n);
+            }
+        } else {
+            sb.append(digits.charAt(0));
+            if (n > 1) {
+                sb.append('.').append(digits, 1, n);
+            }
+            sb.append('e').append(k + n - 1 < 0 ? '-' : '+').append(exp);
+        }
+        return sb.toString();
     }
 
     private static void aggregate(ByteBuf out, char type, List<Reply> items, int protocol) {
