@@ -3,6 +3,7 @@ package io.valkeysidecar.command;
 import io.valkeysidecar.resp.Command;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntConsumer;
 
 /**
  * Valkey's command table, read from its own COMMAND reply (RESP2 shape) rather than typed by hand, so key
@@ -17,10 +19,17 @@ import java.util.Set;
  */
 public final class CommandTable {
 
+    private static final int[] NO_KEYS = new int[0];
+
     private final Map<String, CommandSpec> commands;
+    /** The same specs keyed by upper-case name, the form {@link Command#name()} caches: no allocation per lookup. */
+    private final Map<String, CommandSpec> byUpperName;
 
     private CommandTable(Map<String, CommandSpec> commands) {
         this.commands = commands;
+        Map<String, CommandSpec> upper = new HashMap<>();
+        commands.forEach((name, spec) -> upper.put(name.toUpperCase(Locale.ROOT), spec));
+        this.byUpperName = Map.copyOf(upper);
     }
 
     public static CommandTable empty() {
@@ -50,7 +59,7 @@ public final class CommandTable {
         if (cmd.argc() == 0) {
             return null;
         }
-        CommandSpec spec = commands.get(cmd.name().toLowerCase(Locale.ROOT));
+        CommandSpec spec = byUpperName.get(cmd.name());
         if (spec != null && !spec.subcommands().isEmpty() && cmd.argc() > 1) {
             CommandSpec sub = spec.subcommands().get(spec.name() + "|" + cmd.argString(1).toLowerCase(Locale.ROOT));
             if (sub != null) {
@@ -61,7 +70,7 @@ public final class CommandTable {
     }
 
     /** Lower-case names of all top-level commands. */
-    public java.util.Set<String> names() {
+    public Set<String> names() {
         return commands.keySet();
     }
 
@@ -69,17 +78,51 @@ public final class CommandTable {
         return commands.get(name.toLowerCase(Locale.ROOT));
     }
 
-    /** Argument positions of the keys {@code cmd} touches, in key-spec order, without duplicates. */
+    /**
+     * Argument positions of the keys {@code cmd} touches, ascending, without duplicates. Called for every request
+     * when the spill tier is on, so it avoids boxing: positions within one key spec are already ascending and
+     * distinct, and only commands with several specs (e.g. LMOVE, SORT ... STORE) need sorting and merging.
+     */
     public int[] keyPositions(Command cmd) {
         CommandSpec spec = lookup(cmd);
         if (spec == null || spec.keySpecs().isEmpty()) {
-            return new int[0];
+            return NO_KEYS;
         }
-        Set<Integer> positions = new LinkedHashSet<>();
+        Positions positions = new Positions();
         for (KeySpec ks : spec.keySpecs()) {
-            ks.collect(cmd, positions::add);
+            ks.collect(cmd, positions);
         }
-        return positions.stream().mapToInt(Integer::intValue).toArray();
+        return spec.keySpecs().size() == 1 ? positions.toArray() : positions.toSortedDistinctArray();
+    }
+
+    /** A growable int list for key positions. */
+    private static final class Positions implements IntConsumer {
+        private int[] values = new int[4];
+        private int size;
+
+        @Override
+        public void accept(int value) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = value;
+        }
+
+        int[] toArray() {
+            return size == 0 ? NO_KEYS : Arrays.copyOf(values, size);
+        }
+
+        int[] toSortedDistinctArray() {
+            int[] sorted = Arrays.copyOf(values, size);
+            Arrays.sort(sorted);
+            int n = 0;
+            for (int i = 0; i < sorted.length; i++) {
+                if (n == 0 || sorted[n - 1] != sorted[i]) {
+                    sorted[n++] = sorted[i];
+                }
+            }
+            return n == sorted.length ? sorted : Arrays.copyOf(sorted, n);
+        }
     }
 
     /** The keys {@code cmd} touches, as bytes. */

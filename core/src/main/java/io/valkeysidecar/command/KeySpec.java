@@ -2,6 +2,7 @@ package io.valkeysidecar.command;
 
 import io.valkeysidecar.resp.Command;
 import java.util.Set;
+import java.util.function.IntConsumer;
 
 /**
  * One key specification from Valkey's COMMAND output ("begin_search" + "find_keys"), evaluated the way
@@ -21,7 +22,7 @@ public record KeySpec(Set<String> flags, int beginIndex, String keyword, int key
                       boolean incomplete) {
 
     /** Adds the argument positions this spec designates in {@code cmd} to {@code out}. */
-    void collect(Command cmd, java.util.function.IntConsumer out) {
+    void collect(Command cmd, IntConsumer out) {
         if (incomplete) {
             return;
         }
