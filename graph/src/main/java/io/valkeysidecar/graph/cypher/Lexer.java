@@ -38,15 +38,24 @@ final class Lexer {
         this.src = src;
     }
 
-    static List<Token> tokenize(String src) {
-        Lexer lx = new Lexer(src);
-        List<Token> out = new ArrayList<>();
-        Token t;
-        do {
-            t = lx.next();
-            out.add(t);
-        } while (t.type != Type.EOF);
-        return out;
+    /** A token list that lexes on demand, so splitting off a parameter prefix does not lex the query behind it. */
+    static final class Stream {
+        private final Lexer lexer;
+        private final List<Token> tokens = new ArrayList<>();
+
+        Stream(String src) {
+            this.lexer = new Lexer(src);
+        }
+
+        Token get(int i) {
+            while (tokens.size() <= i) {
+                if (!tokens.isEmpty() && tokens.get(tokens.size() - 1).type == Type.EOF) {
+                    return tokens.get(tokens.size() - 1);
+                }
+                tokens.add(lexer.next());
+            }
+            return tokens.get(i);
+        }
     }
 
     private Token next() {

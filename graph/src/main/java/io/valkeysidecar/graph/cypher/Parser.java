@@ -21,12 +21,12 @@ public final class Parser {
             "FOREACH", "LOAD", "USING", "START", "CONSTRAINT");
 
     private final String src;
-    private final List<Token> toks;
+    private final Lexer.Stream toks;
     private int p;
 
     private Parser(String src) {
         this.src = src;
-        this.toks = Lexer.tokenize(src);
+        this.toks = new Lexer.Stream(src);
     }
 
     /** Parses a whole query (without the CYPHER parameter prefix). */
@@ -86,7 +86,7 @@ public final class Parser {
     }
 
     private Token peekAt(int k) {
-        return toks.get(Math.min(p + k, toks.size() - 1));
+        return toks.get(p + k);
     }
 
     private Token next() {

@@ -1,0 +1,300 @@
+package io.valkeysidecar.graph.bench;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.valkeysidecar.extension.ClientContext;
+import io.valkeysidecar.extension.SidecarCommand;
+import io.valkeysidecar.graph.GraphCommands;
+import io.valkeysidecar.graph.GraphConfig;
+import io.valkeysidecar.graph.GraphHarness;
+import io.valkeysidecar.graph.GraphService;
+import io.valkeysidecar.graph.store.GraphStore;
+import io.valkeysidecar.resp.Command;
+import io.valkeysidecar.resp.Reply;
+import io.valkeysidecar.valkey.ValkeyProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * graph500-style benchmark of the GRAPH.* commands at executor level (the SidecarCommand path the proxy calls,
+ * without the client socket): a deterministic Kronecker (R-MAT A=0.57 B=0.19 C=0.19) graph of 2^scale nodes and
+ * 16 * 2^scale edges is loaded through GRAPH.QUERY batches into a fresh valkey-server, then 1-hop neighbour counts
+ * (1 and 32 clients), 2-hop distinct counts and indexed point lookups are timed. Run by bench/graph-bench.sh.
+ */
+public final class GraphBench {
+
+    private static final String G = "graph500";
+
+    private final SidecarCommand query;
+    private final ClientContext client = new ClientContext() {
+        @Override
+        public int protocol() {
+            return 2;
+        }
+
+        @Override
+        public int database() {
+            return 0;
+        }
+
+        @Override
+        public String user() {
+            return "default";
+        }
+
+        @Override
+        public long connectionId() {
+            return 1;
+        }
+    };
+
+    private GraphBench(SidecarCommand query) {
+        this.query = query;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int scale = args.length > 0 ? Integer.parseInt(args[0]) : 16;
+        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        Path dir = Files.createTempDirectory("graph-bench-");
+        ValkeyProcess valkey = ValkeyProcess.start(System.getProperty("valkey.binary", "valkey-server"), dir,
+                List.of("--save", "", "--appendonly", "no"), Duration.ofSeconds(20));
+        ClientResources resources = DefaultClientResources.create();
+        int cores = Runtime.getRuntime().availableProcessors();
+        ExecutorService workers = Executors.newFixedThreadPool(Math.max(2, cores));
+        RedisURI uri = RedisURI.create(valkey.host(), valkey.port());
+        GraphStore store = new GraphStore(uri, resources);
+        try {
+            GraphBench b = new GraphBench(command(store, workers));
+            b.run(scale, seconds, uri, resources, valkey, workers);
+        } finally {
+            store.close();
+            workers.shutdownNow();
+            resources.shutdown();
+            valkey.close();
+        }
+    }
+
+    private static SidecarCommand command(GraphStore store, ExecutorService workers) {
+        GraphService service = new GraphService(store, workers, new GraphConfig());
+        return GraphCommands.all(service).stream().filter(c -> c.descriptor().name().equals("graph.query"))
+                .findFirst().orElseThrow();
+    }
+
+    private Reply q(String cypher) throws Exception {
+        Command cmd = GraphHarness.decode("GRAPH.QUERY", G, cypher, "--compact");
+        try {
+            Reply r = query.execute(client, cmd).toCompletableFuture().get(300, TimeUnit.SECONDS);
+            if (r instanceof Reply.Error e) {
+                throw new IllegalStateException(e.message() + " for " + cypher.substring(0, Math.min(120, cypher.length())));
+            }
+            return r;
+        } finally {
+            cmd.release();
+        }
+    }
+
+    /** The single integer cell of a compact one-row, one-column result. */
+    private static long scalar(Reply r) {
+        Reply.Array rows = (Reply.Array) ((Reply.Array) r).items().get(1);
+        Reply.Array cell = (Reply.Array) ((Reply.Array) rows.items().get(0)).items().get(0);
+        return ((Reply.Integer) cell.items().get(1)).value();
+    }
+
+    private static long[][] kronecker(int scale, long seed) {
+        int n = 1 << scale;
+        int m = 16 * n;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        long[][] edges = new long[m][2];
+        for (int e = 0; e < m; e++) {
+            long src = 0;
+            long dst = 0;
+            for (int level = 0; level < scale; level++) {
+                double p = rnd.nextDouble();
+                int sBit = p < 0.57 + 0.19 ? 0 : 1;          // A or B: source bit 0
+                int dBit = (p < 0.57 || (p >= 0.76 && p < 0.95)) ? 0 : 1; // A or C: destination bit 0
+                src = (src << 1) | sBit;
+                dst = (dst << 1) | dBit;
+            }
+            edges[e][0] = src;
+            edges[e][1] = dst;
+        }
+        // graph500 permutes vertex labels so the heavy vertices are not the low ids
+        long[] perm = new long[n];
+        for (int i = 0; i < n; i++) {
+            perm[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            long t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        for (long[] e : edges) {
+            e[0] = perm[(int) e[0]];
+            e[1] = perm[(int) e[1]];
+        }
+        return edges;
+    }
+
+    private void run(int scale, int seconds, RedisURI uri, ClientResources resources, ValkeyProcess valkey,
+                     ExecutorService workers) throws Exception {
+        int n = 1 << scale;
+        long[][] edges = kronecker(scale, 0x5EED_1234L);
+        System.out.printf(Locale.ROOT, "graph500 scale %d: %,d nodes, %,d edges (edge factor 16, seed fixed)%n",
+                scale, n, edges.length);
+
+        long t0 = System.nanoTime();
+        q("CREATE INDEX ON :Node(id)");
+        int nodeBatch = 8192;
+        for (int from = 0; from < n; from += nodeBatch) {
+            q("UNWIND range(" + from + ", " + (Math.min(n, from + nodeBatch) - 1) + ") AS i CREATE (:Node {id: i})");
+        }
+        long tNodes = System.nanoTime();
+        int edgeBatch = 16384;
+        for (int from = 0; from < edges.length; from += edgeBatch) {
+            StringBuilder sb = new StringBuilder("CYPHER es=[");
+            for (int i = from; i < Math.min(edges.length, from + edgeBatch); i++) {
+                if (i > from) {
+                    sb.append(',');
+                }
+                sb.append('[').append(edges[i][0]).append(',').append(edges[i][1]).append(']');
+            }
+            sb.append("] UNWIND $es AS e MATCH (a:Node {id: e[0]}), (b:Node {id: e[1]}) CREATE (a)-[:E]->(b)");
+            q(sb.toString());
+        }
+        long tLoad = System.nanoTime();
+        long edgeCount = scalar(q("MATCH ()-[r:E]->() RETURN count(r)"));
+        System.out.printf(Locale.ROOT, "load: %.1f s total (nodes %.1f s, edges %.1f s = %,.0f edges/s); "
+                        + "edges counted back: %,d%n", (tLoad - t0) / 1e9, (tNodes - t0) / 1e9, (tLoad - tNodes) / 1e9,
+                edges.length / ((tLoad - tNodes) / 1e9), edgeCount);
+        try (RedisClient raw = RedisClient.create(resources, uri);
+             StatefulRedisConnection<String, String> c = raw.connect()) {
+            System.out.printf(Locale.ROOT, "valkey: graph key %s bytes (MEMORY USAGE), %s, %s%n",
+                    c.sync().memoryUsage(G), infoField(c.sync().info("memory"), "used_memory_human"),
+                    infoField(c.sync().info("commandstats"), "cmdstat_eval"));
+        }
+        // a second sidecar (cold cache) loading the graph from Valkey
+        GraphStore coldStore = new GraphStore(uri, resources);
+        try {
+            GraphBench cold = new GraphBench(command(coldStore, workers));
+            long c0 = System.nanoTime();
+            cold.q("MATCH (n) WHERE id(n) = 0 RETURN count(n)");
+            System.out.printf(Locale.ROOT, "cold cache: first query on a new sidecar (loads the graph) %.1f s%n",
+                    (System.nanoTime() - c0) / 1e9);
+        } finally {
+            coldStore.close();
+        }
+
+        // parameters as clients send them: the query text stays the same, so its parse is cached
+        String oneHop = "CYPHER id=%d MATCH (n)-[:E]->(m) WHERE id(n) = $id RETURN count(m)";
+        String twoHop = "CYPHER id=%d MATCH (n)-[:E]->()-[:E]->(m) WHERE id(n) = $id RETURN count(DISTINCT m)";
+        String point = "CYPHER id=%d MATCH (n:Node {id: $id}) RETURN n";
+        warmUp(oneHop, n, 3);
+        warmUp(point, n, 2);
+
+        Stats one = timed(oneHop, n, 1, seconds, 1);
+        System.out.printf(Locale.ROOT, "1-hop count by id, 1 client:   p50 %.3f ms  p99 %.3f ms  %,.0f q/s%n",
+                one.p(50), one.p(99), one.qps);
+        Stats many = timed(oneHop, n, 32, seconds, 2);
+        System.out.printf(Locale.ROOT, "1-hop count by id, 32 clients: p50 %.3f ms  p99 %.3f ms  %,.0f q/s%n",
+                many.p(50), many.p(99), many.qps);
+        Stats two = timedCount(twoHop, n, 300, 3);
+        System.out.printf(Locale.ROOT, "2-hop distinct count by id, 1 client: p50 %.3f ms  p99 %.3f ms  (%d queries)%n",
+                two.p(50), two.p(99), two.latencies.length);
+        Stats pt = timed(point, n, 1, Math.max(2, seconds / 2), 4);
+        System.out.printf(Locale.ROOT, "indexed point lookup, 1 client: p50 %.3f ms  p99 %.3f ms  %,.0f q/s%n",
+                pt.p(50), pt.p(99), pt.qps);
+        System.out.printf(Locale.ROOT, "(executor level: GRAPH.QUERY through the SidecarCommand API, %d cores, "
+                + "valkey pid %d)%n", Runtime.getRuntime().availableProcessors(), valkey.pid());
+    }
+
+    private static String infoField(String info, String field) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith(field + ":")) {
+                return line;
+            }
+        }
+        return field + ":?";
+    }
+
+    private void warmUp(String template, int n, int seconds) throws Exception {
+        SplittableRandom rnd = new SplittableRandom(99);
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            q(String.format(Locale.ROOT, template, rnd.nextInt(n)));
+        }
+    }
+
+    private record Stats(double[] latencies, double qps) {
+        double p(int pct) {
+            if (latencies.length == 0) {
+                return Double.NaN;
+            }
+            int idx = (int) Math.min(latencies.length - 1, Math.ceil(pct / 100.0 * latencies.length) - 1);
+            return latencies[Math.max(0, idx)];
+        }
+    }
+
+    private Stats timed(String template, int n, int clients, int seconds, long seed) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<double[]> perClient = new ArrayList<>();
+        AtomicLong total = new AtomicLong();
+        long start = System.nanoTime();
+        long end = start + seconds * 1_000_000_000L;
+        List<java.util.concurrent.Future<double[]>> fs = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            SplittableRandom rnd = new SplittableRandom(seed * 1000 + c);
+            fs.add(pool.submit(() -> {
+                double[] lat = new double[1 << 16];
+                int k = 0;
+                while (System.nanoTime() < end) {
+                    String cy = String.format(Locale.ROOT, template, rnd.nextInt(n));
+                    long t = System.nanoTime();
+                    q(cy);
+                    double ms = (System.nanoTime() - t) / 1e6;
+                    if (k == lat.length) {
+                        lat = Arrays.copyOf(lat, lat.length * 2);
+                    }
+                    lat[k++] = ms;
+                }
+                total.addAndGet(k);
+                return Arrays.copyOf(lat, k);
+            }));
+        }
+        for (java.util.concurrent.Future<double[]> f : fs) {
+            perClient.add(f.get());
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        pool.shutdown();
+        double[] all = perClient.stream().flatMapToDouble(Arrays::stream).sorted().toArray();
+        return new Stats(all, total.get() / elapsed);
+    }
+
+    private Stats timedCount(String template, int n, int count, long seed) throws Exception {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] lat = new double[count];
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            String cy = String.format(Locale.ROOT, template, rnd.nextInt(n));
+            long t = System.nanoTime();
+            q(cy);
+            lat[i] = (System.nanoTime() - t) / 1e6;
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        Arrays.sort(lat);
+        return new Stats(lat, count / elapsed);
+    }
+}
