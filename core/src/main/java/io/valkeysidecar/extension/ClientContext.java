@@ -14,4 +14,10 @@ public interface ClientContext {
 
     /** The sidecar's id for this client connection (stable for its lifetime). */
     long connectionId();
+
+    /**
+     * Runs {@code hook} on the event loop when the connection closes (at once if it already has), so per-connection
+     * state an extension keeps (pins held across a transaction) never outlives the connection.
+     */
+    void onClose(Runnable hook);
 }

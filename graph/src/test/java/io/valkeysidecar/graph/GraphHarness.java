@@ -182,6 +182,11 @@ public final class GraphHarness implements AutoCloseable {
         public long connectionId() {
             return 1;
         }
+
+        @Override
+        public void onClose(Runnable hook) {
+            // Lives as long as the test: there is no connection to close.
+        }
     }
 
     @Override

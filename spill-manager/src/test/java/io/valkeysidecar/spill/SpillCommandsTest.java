@@ -73,6 +73,11 @@ class SpillCommandsTest {
             public long connectionId() {
                 return 1;
             }
+
+            @Override
+            public void onClose(Runnable hook) {
+                // Lives as long as the test: there is no connection to close.
+            }
         };
     }
 

@@ -59,6 +59,11 @@ public final class GraphBench {
         public long connectionId() {
             return 1;
         }
+
+        @Override
+        public void onClose(Runnable hook) {
+            // Lives as long as the test: there is no connection to close.
+        }
     };
 
     private GraphBench(SidecarCommand query) {

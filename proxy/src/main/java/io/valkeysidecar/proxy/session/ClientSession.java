@@ -74,6 +74,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ReplyAmendment pendingAmendment;
     private Runnable pendingAfterReply;
     private CompletionStage<Reply> pendingAnswer;
+    /** Extensions' hooks to run when the connection closes. */
+    private Runnable closeHooks;
 
     // Connection state mirrored from Valkey's replies, so sidecar commands and framing see what Valkey sees.
     private int protocol = 2;
@@ -124,6 +126,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public long connectionId() {
         return id;
+    }
+
+    @Override
+    public void onClose(Runnable hook) {
+        if (client == null || !client.isActive()) {
+            hook.run();
+        } else {
+            closeHooks = Hooks.then(closeHooks, hook);
+        }
     }
 
     // ---- client channel events ----
@@ -188,6 +199,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             pendingAfterReply.run();
             pendingAfterReply = null;
         }
+        if (closeHooks != null) {
+            Runnable hooks = closeHooks;
+            closeHooks = null;
+            hooks.run();
+        }
         slots.forEach(Slot::discard);
         slots.clear();
         awaiting.clear();
@@ -244,7 +260,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 continue;
             }
             if (upstreamState != UpstreamState.CONNECTED) {
-                if (mayConnect && upstreamState == UpstreamState.UNAVAILABLE && services.upstream().mayTry()) {
+                // No check of the breaker's state here: connecting asks it for permission, and only asking moves
+                // an open breaker to half-open once its wait is over, so a client that stayed connected through
+                // an outage is served again without reconnecting.
+                if (mayConnect && upstreamState == UpstreamState.UNAVAILABLE) {
                     connectUpstream();
                     return;
                 }
