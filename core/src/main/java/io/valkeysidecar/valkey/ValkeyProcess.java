@@ -38,28 +38,11 @@ public final class ValkeyProcess implements AutoCloseable {
      */
     public static ValkeyProcess start(String binary, Path directory, List<String> extraArgs, Duration timeout)
             throws IOException {
-        Files.createDirectories(directory);
         IOException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
-            int port = freePort();
-            List<String> cmd = new ArrayList<>(List.of(binary,
-                    "--port", Integer.toString(port),
-                    "--bind", "127.0.0.1",
-                    "--dir", directory.toAbsolutePath().toString(),
-                    "--daemonize", "no",
-                    "--logfile", directory.resolve("valkey.log").toAbsolutePath().toString()));
-            cmd.addAll(extraArgs);
-            Process p;
-            try {
-                p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(directory.resolve("valkey.out").toFile()).start();
-            } catch (IOException e) {
-                throw new IOException("cannot start '" + binary + "': is valkey-server installed and on PATH?", e);
-            }
-            ValkeyProcess vp = new ValkeyProcess(p, port, directory);
+            ValkeyProcess vp = launch(binary, directory, freePort(), extraArgs);
             try {
                 vp.awaitReady(timeout);
-                log.info("started {} (pid {}) on 127.0.0.1:{} in {}", binary, p.pid(), port, directory);
                 return vp;
             } catch (IOException e) {
                 // Most likely another process took the port between probing and binding: try another.
@@ -68,6 +51,43 @@ public final class ValkeyProcess implements AutoCloseable {
             }
         }
         throw last;
+    }
+
+    /**
+     * Starts {@code binary} on the given loopback port, e.g. to bring a server back where its clients expect
+     * it after a crash, and waits until it answers PING.
+     */
+    public static ValkeyProcess startOnPort(String binary, Path directory, int port, List<String> extraArgs,
+                                            Duration timeout) throws IOException {
+        ValkeyProcess vp = launch(binary, directory, port, extraArgs);
+        try {
+            vp.awaitReady(timeout);
+            return vp;
+        } catch (IOException e) {
+            vp.close();
+            throw e;
+        }
+    }
+
+    private static ValkeyProcess launch(String binary, Path directory, int port, List<String> extraArgs)
+            throws IOException {
+        Files.createDirectories(directory);
+        List<String> cmd = new ArrayList<>(List.of(binary,
+                "--port", Integer.toString(port),
+                "--bind", "127.0.0.1",
+                "--dir", directory.toAbsolutePath().toString(),
+                "--daemonize", "no",
+                "--logfile", directory.resolve("valkey.log").toAbsolutePath().toString()));
+        cmd.addAll(extraArgs);
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(directory.resolve("valkey.out").toFile()).start();
+        } catch (IOException e) {
+            throw new IOException("cannot start '" + binary + "': is valkey-server installed and on PATH?", e);
+        }
+        log.info("started {} (pid {}) on 127.0.0.1:{} in {}", binary, p.pid(), port, directory);
+        return new ValkeyProcess(p, port, directory);
     }
 
     public int port() {

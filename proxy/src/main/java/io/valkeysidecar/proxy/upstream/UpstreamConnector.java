@@ -43,12 +43,6 @@ public final class UpstreamConnector {
         return breaker;
     }
 
-    /** Whether a connection attempt could be permitted now (the breaker is not open). */
-    public boolean mayTry() {
-        CircuitBreaker.State s = breaker.getState();
-        return s != CircuitBreaker.State.OPEN && s != CircuitBreaker.State.FORCED_OPEN;
-    }
-
     /**
      * Connects with {@code handler} after a {@link ReplyFrameDecoder}; null when the breaker refuses.
      * The returned future's outcome is already reported to the breaker.
