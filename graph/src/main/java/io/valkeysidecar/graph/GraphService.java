@@ -261,12 +261,9 @@ public final class GraphService {
             if (n == 0) {
                 throw SidecarException.err("Invalid graph operation on empty key");
             }
-            Entry e = cache.remove(cacheKey(db, key));
-            if (e != null) {
-                e.lock.writeLock().lock();
-                e.data = null;
-                e.lock.writeLock().unlock();
-            }
+            // dropping the entry is enough: the next query makes a new one and sees the key missing (this runs on
+            // a Lettuce thread, so it must not wait for a graph lock)
+            cache.remove(cacheKey(db, key));
             return Reply.bulk(String.format(Locale.ROOT, "Graph removed, internal execution time: %.6f milliseconds",
                     (System.nanoTime() - start) / 1e6));
         });

@@ -200,7 +200,9 @@ final class Lexer {
                         sb.append((char) Integer.parseInt(src.substring(pos, pos + 4), 16));
                         pos += 4;
                     }
-                    default -> sb.append(e);
+                    case '\\', '\'', '"', '`' -> sb.append(e);
+                    // clients such as Jedis escape only quotes: any other backslash is kept as written
+                    default -> sb.append('\\').append(e);
                 }
             } else {
                 sb.append(c);
