@@ -79,9 +79,11 @@ public final class CommandTable {
     }
 
     /**
-     * Argument positions of the keys {@code cmd} touches, ascending, without duplicates. Called for every request
-     * when the spill tier is on, so it avoids boxing: positions within one key spec are already ascending and
-     * distinct, and only commands with several specs (e.g. LMOVE, SORT ... STORE) need sorting and merging.
+     * Argument positions of the keys {@code cmd} touches, ascending, without duplicates; none for a command
+     * Valkey would reject for its key arguments (as COMMAND GETKEYS finds none), and none for specs flagged
+     * NOT_KEY (shard channels). Called for every request when the spill tier is on, so it avoids boxing:
+     * positions within one key spec are already ascending and distinct, and only commands with several specs
+     * (e.g. LMOVE, SORT ... STORE) need sorting and merging.
      */
     public int[] keyPositions(Command cmd) {
         CommandSpec spec = lookup(cmd);
@@ -90,7 +92,9 @@ public final class CommandTable {
         }
         Positions positions = new Positions();
         for (KeySpec ks : spec.keySpecs()) {
-            ks.collect(cmd, positions);
+            if (!ks.isNotKey() && !ks.collect(cmd, positions)) {
+                return NO_KEYS;
+            }
         }
         return spec.keySpecs().size() == 1 ? positions.toArray() : positions.toSortedDistinctArray();
     }

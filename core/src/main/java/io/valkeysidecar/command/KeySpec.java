@@ -21,42 +21,44 @@ public record KeySpec(Set<String> flags, int beginIndex, String keyword, int key
                       int rangeLastKey, int rangeLimit, int keyNumIndex, int keyNumFirstKey, int keyStep,
                       boolean incomplete) {
 
-    /** Adds the argument positions this spec designates in {@code cmd} to {@code out}. */
-    void collect(Command cmd, IntConsumer out) {
+    /** True for a spec whose "keys" are not keys (e.g. the shard channel of SPUBLISH, flag NOT_KEY). */
+    public boolean isNotKey() {
+        return flags.contains("NOT_KEY");
+    }
+
+    /**
+     * Adds the argument positions this spec designates in {@code cmd} to {@code out}. Returns false where
+     * Valkey's getKeysUsingKeySpecs finds the spec unusable for this command (a key count that is not a
+     * number, keys beyond the arguments): Valkey then rejects the command, which therefore touches no key.
+     * A spec whose search Valkey leaves unknown ({@link #incomplete}) yields nothing and counts as usable.
+     */
+    boolean collect(Command cmd, IntConsumer out) {
         if (incomplete) {
-            return;
+            return true;
         }
         int argc = cmd.argc();
         int first;
         if (keyword != null) {
             first = findKeyword(cmd);
             if (first < 0) {
-                return;
+                return true;
             }
         } else {
             first = beginIndex;
-        }
-        if (first <= 0 || first >= argc) {
-            return;
         }
         int last;
         int step = Math.max(1, keyStep);
         if (keyNumIndex >= 0) {
             int countPos = first + keyNumIndex;
-            if (countPos >= argc) {
-                return;
+            if (countPos <= 0 || countPos >= argc) {
+                return false;
             }
-            long numKeys;
-            try {
-                numKeys = Long.parseLong(cmd.argString(countPos));
-            } catch (NumberFormatException e) {
-                return;
-            }
+            long numKeys = parseCount(cmd.argString(countPos));
             if (numKeys < 0 || numKeys > argc) {
-                return;
+                return false;
             }
             first += keyNumFirstKey;
-            last = (int) (first + (numKeys - 1) * step);
+            last = (int) (first + numKeys - 1);
         } else if (rangeLastKey >= 0) {
             last = first + rangeLastKey;
         } else if (rangeLimit == 0) {
@@ -64,21 +66,39 @@ public record KeySpec(Set<String> flags, int beginIndex, String keyword, int key
         } else {
             last = first + ((argc - first) / rangeLimit + rangeLastKey);
         }
-        for (int i = first; i <= last && i < argc; i += step) {
+        if (last >= argc || last < first || first >= argc || first <= 0) {
+            // Valkey's "first or last is out of bounds, which indicates a syntax error" (a key count of 0 too).
+            return false;
+        }
+        for (int i = first; i <= last; i += step) {
             out.accept(i);
+        }
+        return true;
+    }
+
+    /** Valkey's string2ll for a key count: digits only, no sign but '-', no leading zero; -1 when invalid. */
+    private static long parseCount(String s) {
+        if (s.isEmpty() || s.length() > 20 || (s.length() > 1 && (s.charAt(0) == '0' || s.startsWith("-0")))
+                || s.charAt(0) == '+') {
+            return -1;
+        }
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 
     private int findKeyword(Command cmd) {
         int argc = cmd.argc();
-        if (keywordStart >= 0) {
-            for (int i = keywordStart; i < argc; i++) {
+        if (keywordStart > 0) {
+            for (int i = keywordStart; i < argc - 1; i++) {
                 if (cmd.argIs(i, keyword)) {
                     return i + 1;
                 }
             }
         } else {
-            for (int i = argc + keywordStart; i > 0; i--) {
+            for (int i = argc + keywordStart; i > 1 && i < argc; i--) {
                 if (cmd.argIs(i, keyword)) {
                     return i + 1;
                 }
