@@ -2,16 +2,17 @@ package io.valkeysidecar.spill;
 
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps Valkey's {@code used_memory} between two watermarks by spilling its coldest keys: above the high
- * watermark it samples keys (RANDOMKEY), ranks them by {@code OBJECT IDLETIME} (or {@code OBJECT FREQ} under
+ * watermark it samples keys (a rolling SCAN), ranks them by {@code OBJECT IDLETIME} (or {@code OBJECT FREQ} under
  * an LFU policy), spills the coldest and repeats until memory is under the low watermark. It also watches
  * Valkey's {@code evicted_keys}: any increase means Valkey dropped data on its own (wrong policy, or writes
  * faster than the sidecar can spill), which is counted and logged loudly.
@@ -49,7 +50,7 @@ public final class MemoryController implements AutoCloseable {
         }
 
         public static Settings defaults() {
-            return new Settings(0.85, 0.70, 0, 64, 32, 4, 50);
+            return new Settings(0.85, 0.70, 0, 128, 64, 4, 50);
         }
     }
 
@@ -57,6 +58,8 @@ public final class MemoryController implements AutoCloseable {
     private final Settings settings;
     private final ScheduledExecutorService timer;
     private final AtomicReference<CompletableFuture<Long>> round = new AtomicReference<>();
+    /** Where the sampling SCAN of each database goes on. */
+    private final Map<Integer, String> cursors = new ConcurrentHashMap<>();
     private volatile long lastUsed;
     private volatile long lastLimit;
     private long lastEvicted = -1;
@@ -109,6 +112,7 @@ public final class MemoryController implements AutoCloseable {
         if (running != null) {
             return running;
         }
+        long start = System.nanoTime();
         memory().thenCompose(m -> {
             if (m.limit == 0) {
                 return CompletableFuture.completedFuture(0L);
@@ -117,6 +121,10 @@ public final class MemoryController implements AutoCloseable {
             return over || force ? spillDownTo((long) (settings.low() * m.limit), force, 0L, 0)
                     : CompletableFuture.completedFuture(0L);
         }).whenComplete((n, err) -> {
+            if (n != null && n > 0) {
+                log.debug("spilled {} keys in {} ms, used_memory now {} of {}", n,
+                        (System.nanoTime() - start) / 1_000_000, lastUsed, lastLimit);
+            }
             round.set(null);
             if (err != null) {
                 mine.completeExceptionally(err);
@@ -169,66 +177,58 @@ public final class MemoryController implements AutoCloseable {
                 return CompletableFuture.completedFuture(spilled);
             }
             int db = m.keysPerDb.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-            List<CompletableFuture<Long>> batches = new ArrayList<>();
-            for (int p = 0; p < settings.parallel(); p++) {
-                batches.add(spillColdest(db));
-            }
-            return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new)).thenCompose(v -> {
-                long n = batches.stream().mapToLong(CompletableFuture::join).sum();
-                if (n == 0) {
+            return spillColdest(db).thenCompose(n -> n == 0
                     // Nothing spillable in the sample (pinned, too large, budget): try again next tick.
-                    return CompletableFuture.completedFuture(spilled);
-                }
-                return spillDownTo(target, force, spilled + n, rounds + 1);
-            });
+                    ? CompletableFuture.completedFuture(spilled)
+                    : spillDownTo(target, force, spilled + n, rounds + 1));
         });
     }
 
-    /** Samples keys of {@code db} and spills the coldest of them; answers how many were spilled. */
+    /**
+     * Samples the next stretch of {@code db} with SCAN (a clock-like sweep that reaches every key in turn),
+     * ranks it by idleness and spills the coldest in parallel batches; answers how many were spilled.
+     */
     private CompletableFuture<Long> spillColdest(int db) {
+        int sample = settings.sampleSize() * settings.parallel();
         return engine.connection(db).thenCompose(a -> {
-            List<RedisFuture<byte[]>> sample = new ArrayList<>();
-            for (int i = 0; i < settings.sampleSize(); i++) {
-                sample.add(a.randomkey());
+            ScanCursor cursor = ScanCursor.of(cursors.getOrDefault(db, "0"));
+            return a.scan(cursor, ScanArgs.Builder.limit(sample)).toCompletableFuture().thenCompose(page -> {
+                cursors.put(db, page.getCursor());
+                return rank(a, page.getKeys());
+            });
+        }).thenCompose(coldest -> {
+            List<CompletableFuture<List<SpillOutcome>>> batches = new ArrayList<>();
+            for (int from = 0; from < coldest.size(); from += settings.batchSize()) {
+                batches.add(engine.spill(db, coldest.subList(from, Math.min(coldest.size(), from + settings.batchSize()))));
             }
-            return CompletableFuture.allOf(sample.stream().map(CompletionStage::toCompletableFuture)
-                    .toArray(CompletableFuture[]::new)).thenCompose(v -> rank(a, sample));
-        }).thenCompose(coldest -> coldest.isEmpty() ? CompletableFuture.completedFuture(0L)
-                : engine.spill(db, coldest).thenApply(outcomes ->
-                        outcomes.stream().filter(o -> o == SpillOutcome.SPILLED).count()));
+            return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new)).thenApply(v -> batches.stream()
+                    .flatMap(b -> b.join().stream()).filter(o -> o == SpillOutcome.SPILLED).count());
+        });
     }
 
-    private CompletableFuture<List<byte[]>> rank(RedisAsyncCommands<byte[], byte[]> a,
-                                                 List<RedisFuture<byte[]>> sample) {
-        Map<String, byte[]> distinct = new LinkedHashMap<>();
-        for (RedisFuture<byte[]> f : sample) {
-            byte[] k = f.toCompletableFuture().join();
-            if (k != null) {
-                distinct.putIfAbsent(new String(k, StandardCharsets.ISO_8859_1), k);
-            }
-        }
-        List<byte[]> keys = new ArrayList<>(distinct.values());
-        List<RedisFuture<Long>> heat = new ArrayList<>();
+    /** The coldest {@code batchSize * parallel} of {@code keys}. */
+    private CompletableFuture<List<byte[]>> rank(RedisAsyncCommands<byte[], byte[]> a, List<byte[]> keys) {
+        List<CompletableFuture<Long>> heat = new ArrayList<>();
         for (byte[] k : keys) {
-            heat.add(lfu ? a.objectFreq(k) : a.objectIdletime(k));
+            // A key gone since SCAN answers an error or null: it simply drops out of the ranking.
+            heat.add((lfu ? a.objectFreq(k) : a.objectIdletime(k)).toCompletableFuture().handle((v, e) -> v));
         }
-        return CompletableFuture.allOf(heat.stream().map(f -> f.toCompletableFuture().handle((v, e) -> v))
-                .toArray(CompletableFuture[]::new)).thenApply(v -> {
-                    List<KeyValue<byte[], Long>> scored = new ArrayList<>();
-                    for (int i = 0; i < keys.size(); i++) {
-                        Long h = heat.get(i).toCompletableFuture().handle((x, e) -> x).join();
-                        if (h != null) {
-                            // Coldest first: most idle seconds, or fewest LFU hits.
-                            scored.add(KeyValue.just(keys.get(i), lfu ? h : -h));
-                        }
-                    }
-                    scored.sort(Comparator.comparing(KeyValue::getValue));
-                    List<byte[]> coldest = new ArrayList<>();
-                    for (int i = 0; i < Math.min(settings.batchSize(), scored.size()); i++) {
-                        coldest.add(scored.get(i).getKey());
-                    }
-                    return coldest;
-                });
+        return CompletableFuture.allOf(heat.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<KeyValue<byte[], Long>> scored = new ArrayList<>();
+            for (int i = 0; i < keys.size(); i++) {
+                Long h = heat.get(i).join();
+                if (h != null) {
+                    // Coldest first: most idle seconds, or fewest LFU hits.
+                    scored.add(KeyValue.just(keys.get(i), lfu ? h : -h));
+                }
+            }
+            scored.sort(Comparator.comparing(KeyValue::getValue));
+            List<byte[]> coldest = new ArrayList<>();
+            for (int i = 0; i < Math.min(settings.batchSize() * settings.parallel(), scored.size()); i++) {
+                coldest.add(scored.get(i).getKey());
+            }
+            return coldest;
+        });
     }
 
     private static Map<String, String> fields(String info) {
