@@ -17,6 +17,20 @@ public record CommandSpec(String name, int arity, Set<String> flags, Set<String>
         return flags.contains("write");
     }
 
+    /**
+     * True when the key specs cannot name every key the command may touch: a spec Valkey describes as
+     * "unknown" (SORT's BY/GET patterns and its STORE destination) or flags INCOMPLETE (MIGRATE ... KEYS).
+     * {@link CommandTable#keyPositions} then lists only the keys the other specs find.
+     */
+    public boolean keysIncomplete() {
+        for (KeySpec ks : keySpecs) {
+            if (ks.incomplete() || ks.flags().contains("INCOMPLETE")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True when the command may block the connection (flag "blocking"). */
     public boolean isBlocking() {
         return flags.contains("blocking");

@@ -203,6 +203,19 @@ class CommandTableTest {
             assertThat(String.join(" ", tableKeys(args))).as(c[0]).isEqualTo(c[1]);
             assertThat(String.join(" ", valkeyKeys(args))).as(c[0]).isEqualTo(c[2]);
         }
+        // Callers can tell the commands whose key list may be short.
+        assertThat(table.get("sort").keysIncomplete()).isTrue();
+        assertThat(table.get("sort_ro").keysIncomplete()).isTrue();
+        assertThat(table.get("migrate").keysIncomplete()).isTrue();
+        List<String> incomplete = new ArrayList<>();
+        for (String name : table.names()) {
+            CommandSpec spec = table.get(name);
+            if (spec.keysIncomplete()) {
+                incomplete.add(name);
+            }
+            spec.subcommands().values().stream().filter(CommandSpec::keysIncomplete).forEach(s -> incomplete.add(s.name()));
+        }
+        assertThat(incomplete).containsExactlyInAnyOrder("sort", "sort_ro", "migrate");
     }
 
     @Test
