@@ -3,6 +3,7 @@ package io.valkeysidecar.spill;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.valkeysidecar.extension.CommandInterceptor;
 import io.valkeysidecar.extension.InfoSection;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarExtension;
@@ -19,6 +20,7 @@ public final class SpillExtension implements SidecarExtension {
 
     private SpillManager manager;
     private SpillInfoSection info;
+    private SpillInterceptor interceptor;
 
     @Override
     public List<SidecarCommand> start(SidecarRuntime runtime) {
@@ -26,6 +28,7 @@ public final class SpillExtension implements SidecarExtension {
                 System.getProperties());
         manager = SpillManager.start(config, runtime.clientResources(), runtime.upstream());
         info = new SpillInfoSection(manager.engine(), manager.controller());
+        interceptor = new SpillInterceptor(manager.engine(), runtime::commandTable);
         registerMetrics(runtime.meterRegistry());
         return SpillCommands.all(manager.engine());
     }
@@ -36,6 +39,11 @@ public final class SpillExtension implements SidecarExtension {
             throw new IllegalStateException("spill extension not started");
         }
         return manager.engine();
+    }
+
+    @Override
+    public List<CommandInterceptor> interceptors() {
+        return interceptor == null ? List.of() : List.of(interceptor);
     }
 
     @Override

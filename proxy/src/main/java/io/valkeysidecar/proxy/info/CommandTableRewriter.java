@@ -6,6 +6,7 @@ import io.valkeysidecar.extension.CommandDescriptor;
 import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
+import io.valkeysidecar.resp.ReplyEdits;
 import io.valkeysidecar.resp.ReplyEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -40,12 +41,8 @@ public final class CommandTableRewriter {
     }
 
     private ByteBuf addToCount(ByteBuf reply, int protocol, ByteBufAllocator alloc) {
-        if (reply.getByte(reply.readerIndex()) != ':') {
-            return reply;
-        }
-        long n = Long.parseLong(reply.toString(reply.readerIndex() + 1, reply.readableBytes() - 3, StandardCharsets.US_ASCII));
-        reply.release();
-        return ReplyEncoder.encode(alloc, Reply.integer(n + descriptors.size()), protocol);
+        ByteBuf amended = ReplyEdits.addToInteger(reply, descriptors.size(), protocol, alloc);
+        return amended == null ? reply : amended;
     }
 
     private ByteBuf appendToArray(ByteBuf reply, int protocol, ByteBufAllocator alloc, boolean fullEntries) {

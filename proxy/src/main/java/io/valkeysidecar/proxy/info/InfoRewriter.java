@@ -5,9 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.valkeysidecar.extension.InfoSection;
 import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.resp.Command;
-import io.valkeysidecar.resp.Reply;
-import io.valkeysidecar.resp.ReplyEncoder;
-import java.nio.charset.StandardCharsets;
+import io.valkeysidecar.resp.TextReply;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -49,7 +47,7 @@ public final class InfoRewriter {
     }
 
     private static ByteBuf append(ByteBuf reply, List<InfoSection> chosen, int protocol, ByteBufAllocator alloc) {
-        String text = bodyOf(reply);
+        String text = TextReply.text(reply);
         if (text == null) {
             return reply;
         }
@@ -63,29 +61,6 @@ public final class InfoRewriter {
                 sb.append(f.getKey()).append(':').append(f.getValue()).append("\r\n");
             }
         }
-        boolean verbatim = reply.getByte(reply.readerIndex()) == '=';
-        reply.release();
-        Reply out = verbatim ? new Reply.Verbatim("txt", sb.toString()) : Reply.bulk(sb.toString());
-        return ReplyEncoder.encode(alloc, out, protocol);
-    }
-
-    /** The text of a bulk ({@code $}) or verbatim ({@code =txt:}) reply; null for any other shape. */
-    private static String bodyOf(ByteBuf reply) {
-        int r = reply.readerIndex();
-        byte type = reply.getByte(r);
-        if (type != '$' && type != '=') {
-            return null;
-        }
-        int eol = reply.indexOf(r, reply.writerIndex(), (byte) '\r');
-        int len = Integer.parseInt(reply.toString(r + 1, eol - r - 1, StandardCharsets.US_ASCII));
-        if (len < 0) {
-            return null;
-        }
-        int start = eol + 2;
-        if (type == '=') {
-            start += 4;
-            len -= 4;
-        }
-        return reply.toString(start, len, StandardCharsets.UTF_8);
+        return TextReply.replace(reply, sb.toString(), protocol, alloc);
     }
 }

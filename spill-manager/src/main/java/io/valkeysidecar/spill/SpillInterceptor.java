@@ -1,0 +1,320 @@
+package io.valkeysidecar.spill;
+
+import io.valkeysidecar.command.CommandTable;
+import io.valkeysidecar.extension.ClientContext;
+import io.valkeysidecar.extension.CommandInterceptor;
+import io.valkeysidecar.extension.Interception;
+import io.valkeysidecar.extension.ReplyAmendment;
+import io.valkeysidecar.extension.SidecarException;
+import io.valkeysidecar.resp.Command;
+import io.valkeysidecar.resp.Reply;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * Makes spilled keys look resident to every client command, on the proxy's path to Valkey.
+ *
+ * <ul>
+ *   <li>Any command with keys (positions from Valkey's own key specs): spilled keys are restored before it is
+ *       forwarded, and all its keys stay pinned (no spill may move them) until Valkey has answered it. Inside
+ *       MULTI the pins last until EXEC/DISCARD; WATCHed keys stay pinned until the transaction ends.</li>
+ *   <li>DEL/UNLINK: disk copies are deleted durably first and counted into Valkey's reply.</li>
+ *   <li>DBSIZE, KEYS, SCAN, RANDOMKEY and {@code INFO keyspace} include spilled keys; SCAN continues from
+ *       Valkey's cursor space into the store's with cursors of its own ({@link ScanCursors}).</li>
+ *   <li>FLUSHDB/FLUSHALL empty the store's databases first; SWAPDB is refused while either database has
+ *       spilled keys (the store is keyed by database index).</li>
+ * </ul>
+ */
+public final class SpillInterceptor implements CommandInterceptor {
+
+    /** Databases FLUSHALL clears on disk; Valkey's default "databases" setting. */
+    private static final int DATABASES = 16;
+
+    private final SpillEngine engine;
+    private final Supplier<CommandTable> commandTable;
+    private final ScanCursors cursors = new ScanCursors();
+
+    public SpillInterceptor(SpillEngine engine, Supplier<CommandTable> commandTable) {
+        this.engine = engine;
+        this.commandTable = commandTable;
+    }
+
+    @Override
+    public Interception intercept(ClientContext client, Command cmd) {
+        int db = client.database();
+        switch (cmd.name()) {
+            case "DEL":
+            case "UNLINK":
+                return delete(client, db, keysOf(cmd));
+            case "DBSIZE":
+                return engine.spilledCount(db) == 0 ? null
+                        : Interception.hold(CompletableFuture.completedFuture(
+                                RespEdits.addToInteger(engine.spilledCount(db))), null);
+            case "KEYS":
+                return cmd.argc() == 2 && engine.spilledCount(db) > 0 ? keys(db, cmd.argBytes(1)) : null;
+            case "SCAN":
+                return scan(db, cmd);
+            case "RANDOMKEY":
+                return engine.spilledCount(db) == 0 ? null : randomKey(db);
+            case "FLUSHDB":
+                return Interception.hold(engine.flushDb(db).thenApply(n -> null), null);
+            case "FLUSHALL":
+                return Interception.hold(flushAll(), null);
+            case "SWAPDB":
+                return swapDb(cmd);
+            case "INFO":
+                return info(cmd);
+            case "MULTI":
+                transactionFor(client).begin();
+                return null;
+            case "EXEC":
+            case "DISCARD":
+            case "RESET":
+                Transaction ended = transactionOf(client);
+                return ended == null ? null : Interception.afterReply(ended::end);
+            case "UNWATCH":
+                Transaction unwatched = transactionOf(client);
+                return unwatched == null ? null : Interception.afterReply(unwatched::unwatch);
+            default:
+                return resident(client, db, cmd);
+        }
+    }
+
+    /** The common path: restore what is spilled, pin everything until Valkey answered. */
+    private Interception resident(ClientContext client, int db, Command cmd) {
+        List<byte[]> keys = keysOf(cmd);
+        if (keys.isEmpty()) {
+            return null;
+        }
+        CompletionStage<Void> ready = engine.ensureResident(db, keys);
+        Runnable release = releaseFor(client, db, keys, cmd.name().equals("WATCH"));
+        if (ready.toCompletableFuture().isDone() && !ready.toCompletableFuture().isCompletedExceptionally()) {
+            return Interception.afterReply(release);
+        }
+        return Interception.hold(ready.thenApply(v -> null), release);
+    }
+
+    private Interception delete(ClientContext client, int db, List<byte[]> keys) {
+        if (keys.isEmpty()) {
+            return null;
+        }
+        CompletionStage<ReplyAmendment> counted = engine.deleteSpilled(db, keys)
+                .thenApply(n -> n == 0 ? null : RespEdits.addToInteger(n));
+        return Interception.hold(counted, releaseFor(client, db, keys, false));
+    }
+
+    /**
+     * Pins are released when the command is over, unless a transaction is open on the connection: then queued
+     * commands' keys (and WATCHed keys) stay pinned until it ends, so EXEC finds them resident.
+     */
+    private Runnable releaseFor(ClientContext client, int db, List<byte[]> keys, boolean watch) {
+        Transaction tx = transactionOf(client);
+        if (tx != null && (watch || tx.open)) {
+            return () -> tx.keep(db, keys, watch);
+        }
+        if (watch) {
+            Transaction t = transactionFor(client);
+            return () -> t.keep(db, keys, true);
+        }
+        return () -> engine.release(db, keys);
+    }
+
+    private Interception keys(int db, byte[] pattern) {
+        CompletionStage<ReplyAmendment> spilled = allSpilled(db, pattern, new ArrayList<>(), null)
+                .thenApply(found -> found.isEmpty() ? null : RespEdits.appendMissingKeys(found));
+        return Interception.hold(spilled, null);
+    }
+
+    private CompletionStage<List<byte[]>> allSpilled(int db, byte[] match, List<byte[]> into, byte[] after) {
+        return engine.spilledKeys(db, after, 1000, match, null).thenCompose(page -> {
+            into.addAll(page.keys());
+            return page.next() == null ? CompletableFuture.completedFuture(into)
+                    : allSpilled(db, match, into, page.next());
+        });
+    }
+
+    /**
+     * SCAN walks Valkey's cursor space first; where Valkey says 0, the client gets a cursor into the store
+     * instead, and those cursors are answered from the store without asking Valkey.
+     */
+    private Interception scan(int db, Command cmd) {
+        if (cmd.argc() < 2) {
+            return null;
+        }
+        ScanArgs args = ScanArgs.parse(cmd);
+        if (args == null) {
+            return null;
+        }
+        ScanCursors.Position position = cursors.lookup(args.cursor(), db);
+        if (position != null) {
+            CompletionStage<Reply> page = engine.spilledKeys(position.db(), position.after(), args.count(),
+                    args.match(), args.type()).thenApply(p -> {
+                        List<Reply> keys = new ArrayList<>(p.keys().size());
+                        p.keys().forEach(k -> keys.add(Reply.bulk(k)));
+                        String next = p.next() == null ? "0" : cursors.register(position.db(), p.next());
+                        return Reply.array(Reply.bulk(next), Reply.array(keys));
+                    });
+            return Interception.answer(page, null);
+        }
+        if (engine.spilledCount(db) == 0) {
+            return null;
+        }
+        String diskStart = cursors.register(db, null);
+        return Interception.hold(CompletableFuture.completedFuture(RespEdits.continueScanOnDisk(diskStart)), null);
+    }
+
+    private Interception randomKey(int db) {
+        CompletionStage<ReplyAmendment> fallback = engine.spilledKeys(db, null, 1, null, null)
+                .thenApply(page -> page.keys().isEmpty() ? null : RespEdits.replaceNull(page.keys().get(0)));
+        return Interception.hold(fallback, null);
+    }
+
+    private CompletionStage<ReplyAmendment> flushAll() {
+        CompletableFuture<?>[] all = new CompletableFuture<?>[DATABASES];
+        for (int db = 0; db < DATABASES; db++) {
+            all[db] = engine.flushDb(db).toCompletableFuture();
+        }
+        return CompletableFuture.allOf(all).thenApply(v -> null);
+    }
+
+    private Interception swapDb(Command cmd) {
+        if (cmd.argc() != 3) {
+            return null;
+        }
+        int a;
+        int b;
+        try {
+            a = Integer.parseInt(cmd.argString(1));
+            b = Integer.parseInt(cmd.argString(2));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (a < 0 || b < 0 || a >= DATABASES || b >= DATABASES
+                || engine.spilledCount(a) + engine.spilledCount(b) == 0) {
+            return null;
+        }
+        return Interception.hold(CompletableFuture.failedFuture(SidecarException.err(
+                "SWAPDB is not supported by valkey-sidecar while database " + a + " or " + b
+                        + " has spilled keys (SPILL.RESTORE them first)")), null);
+    }
+
+    private Interception info(Command cmd) {
+        boolean keyspace = cmd.argc() == 1;
+        for (int i = 1; i < cmd.argc() && !keyspace; i++) {
+            keyspace = cmd.argIs(i, "keyspace") || cmd.argIs(i, "default") || cmd.argIs(i, "all")
+                    || cmd.argIs(i, "everything");
+        }
+        if (!keyspace) {
+            return null;
+        }
+        long[] counts = new long[DATABASES];
+        boolean any = false;
+        for (int db = 0; db < DATABASES; db++) {
+            counts[db] = engine.spilledCount(db);
+            any |= counts[db] > 0;
+        }
+        return any ? Interception.hold(CompletableFuture.completedFuture(RespEdits.addToKeyspace(counts)), null) : null;
+    }
+
+    private List<byte[]> keysOf(Command cmd) {
+        int[] positions = commandTable.get().keyPositions(cmd);
+        if (positions.length == 0) {
+            return List.of();
+        }
+        List<byte[]> keys = new ArrayList<>(positions.length);
+        for (int p : positions) {
+            keys.add(cmd.argBytes(p));
+        }
+        return keys;
+    }
+
+    // ---- transactions: pins that outlive one command ----
+
+    /** Per connection id; each entry is only touched from that connection's event loop. */
+    private final Map<Long, Transaction> transactions = new ConcurrentHashMap<>();
+
+    private Transaction transactionOf(ClientContext client) {
+        return transactions.get(client.connectionId());
+    }
+
+    private Transaction transactionFor(ClientContext client) {
+        return transactions.computeIfAbsent(client.connectionId(), id -> {
+            Transaction t = new Transaction(id);
+            client.onClose(t::close);
+            return t;
+        });
+    }
+
+    /** Keys a connection keeps pinned across commands: queued in MULTI, or WATCHed. */
+    private final class Transaction {
+        private final long connectionId;
+        private final List<Pinned> queued = new ArrayList<>();
+        private final List<Pinned> watched = new ArrayList<>();
+        private boolean open;
+
+        Transaction(long connectionId) {
+            this.connectionId = connectionId;
+        }
+
+        void begin() {
+            open = true;
+        }
+
+        void keep(int db, List<byte[]> keys, boolean watch) {
+            (watch ? watched : queued).add(new Pinned(db, keys));
+        }
+
+        void unwatch() {
+            watched.forEach(p -> engine.release(p.db(), p.keys()));
+            watched.clear();
+        }
+
+        /** EXEC, DISCARD or RESET answered: everything kept is released. */
+        void end() {
+            open = false;
+            queued.forEach(p -> engine.release(p.db(), p.keys()));
+            queued.clear();
+            unwatch();
+            transactions.remove(connectionId, this);
+        }
+
+        void close() {
+            end();
+        }
+    }
+
+    private record Pinned(int db, List<byte[]> keys) {
+    }
+
+    /** Arguments of a SCAN request the store must honour. */
+    private record ScanArgs(String cursor, int count, byte[] match, String type) {
+
+        static ScanArgs parse(Command cmd) {
+            int count = 10;
+            byte[] match = null;
+            String type = null;
+            for (int i = 2; i + 1 < cmd.argc(); i += 2) {
+                if (cmd.argIs(i, "COUNT")) {
+                    try {
+                        count = Math.max(1, Math.min(10_000, Integer.parseInt(cmd.argString(i + 1))));
+                    } catch (NumberFormatException e) {
+                        return null;
+                    }
+                } else if (cmd.argIs(i, "MATCH")) {
+                    match = cmd.argBytes(i + 1);
+                } else if (cmd.argIs(i, "TYPE")) {
+                    type = cmd.argString(i + 1).toLowerCase(Locale.ROOT);
+                } else {
+                    return null;
+                }
+            }
+            return new ScanArgs(cmd.argString(1), count, match, type);
+        }
+    }
+}
