@@ -208,6 +208,14 @@ class DifferentialCorpusTest {
     }
 
     @Test
+    void blankLinesBeforeMultibulkRequests() throws IOException {
+        // Valkey 8.0 keeps parsing inline after a line of only blanks, even a request starting with '*'.
+        String input = "   \r\n*1\r\n$4\r\nPING\r\n\r\n*1\r\n$4\r\nPING\r\n \n*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n";
+        List<String> direct = compare(List.of(), input.getBytes(StandardCharsets.US_ASCII));
+        assertThat(direct).hasSize(10).startsWith("-ERR unknown command '*1', with args beginning with: \\r\\n");
+    }
+
+    @Test
     void inlineMixedWithMultibulkInOnePipeline() throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         for (int i = 0; i < 200; i++) {

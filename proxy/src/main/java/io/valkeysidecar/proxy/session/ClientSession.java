@@ -20,6 +20,7 @@ import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.resp.ReplyEncoder;
 import io.valkeysidecar.resp.ReplyFrame;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
@@ -47,6 +48,7 @@ import org.slf4j.LoggerFactory;
 public final class ClientSession extends ChannelInboundHandlerAdapter implements ClientContext {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    private static final short CRLF = ('\r' << 8) | '\n';
 
     private enum UpstreamState { CONNECTING, CONNECTED, UNAVAILABLE, CLOSED }
 
@@ -379,7 +381,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (name.equals("QUIT")) {
             quitSent = true;
         }
-        upstream.write(c.raw().retain(), upstream.voidPromise());
+        upstream.write(c.isInline() ? asMultibulk(c) : c.raw().retain(), upstream.voidPromise());
         c.release();
     }
 
@@ -387,6 +389,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @FunctionalInterface
     private interface LocalExecution {
         CompletionStage<Reply> run(ClientContext client, Command command);
+    }
+
+    /**
+     * An inline request re-encoded from the arguments the decoder parsed. Valkey's inline parsing depends on
+     * what came before it (after a line of only blanks, even a line starting with '*' is read as inline), and
+     * blank lines are consumed here, not forwarded: relaying the raw line could make Valkey frame it otherwise.
+     */
+    private ByteBuf asMultibulk(Command c) {
+        ByteBuf out = upstream.alloc().buffer(c.raw().readableBytes() + 16 * c.argc());
+        out.writeByte('*').writeCharSequence(Integer.toString(c.argc()), StandardCharsets.US_ASCII);
+        out.writeShort(CRLF);
+        for (int i = 0; i < c.argc(); i++) {
+            byte[] arg = c.argBytes(i);
+            out.writeByte('$').writeCharSequence(Integer.toString(arg.length), StandardCharsets.US_ASCII);
+            out.writeShort(CRLF).writeBytes(arg).writeShort(CRLF);
+        }
+        return out;
     }
 
     private void startLocal(Command c, LocalExecution handler, Runnable afterReply) {
