@@ -246,8 +246,13 @@ class RequestDecoderTest {
     }
 
     @Test
-    void violationCarriesValkeysErrorText() {
+    void violationCarriesValkeysErrorTextAndBytes() {
         assertThat(violation("invalid bulk length").errorMessage()).isEqualTo("ERR Protocol error: invalid bulk length");
+        assertThat(decode(DEFAULTS, bytes("*1\r\n\u00e9x\r\n"))).containsExactly(violation("expected '$', got '\u00e9'"));
+        assertThat(violation("expected '$', got '\u00e9'").errorBytes())
+                .isEqualTo(bytes("-ERR Protocol error: expected '$', got '\u00e9'\r\n"));
+        assertThat(violation("expected '$', got '\n'").errorBytes())
+                .isEqualTo(bytes("-ERR Protocol error: expected '$', got ' '\r\n"));
     }
 
     @Test

@@ -87,7 +87,7 @@ class RequestDecoderValkeyTest {
         StringBuilder expected = new StringBuilder();
         for (Object o : decoded) {
             if (o instanceof ProtocolViolation v) {
-                expected.append('-').append(v.errorMessage()).append("\r\n");
+                expected.append(iso(v.errorBytes()));
             } else {
                 expected.append(expectedReply((Cmd) o));
             }
@@ -132,7 +132,7 @@ class RequestDecoderValkeyTest {
                 "*abc\r\n", "*01\r\n", "*-0\r\n", "*+1\r\n", "*1 \r\n", "*\r\n", "*3000000000\r\n",
                 "*9999999999999999999\r\n", "*1\r\n*1\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n",
                 "*1\r\n$-1\r\n", "*1\r\n$-0\r\n", "*1\r\n$04\r\nPING\r\n", "*1\r\n$+4\r\nPING\r\n", "*1\r\n$\r\n",
-                "*1\r\n$536870913\r\n", "*1\r\n$4abc\r\n",
+                "*1\r\n$536870913\r\n", "*1\r\n$4abc\r\n", "*1\r\n\u00e9\r\n", "*1\r\n\r\n", "*2\r\n$1\r\nx\r\n\n\r\n",
                 "ECHO \"a\"b\r\n", "ECHO 'a'b\r\n", "ECHO \"abc\r\n", "ECHO 'abc\r\n", "ECHO \"abc\\\"\r\n",
         };
         for (String bad : malformed) {
