@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -51,7 +52,7 @@ public final class SidecarFixture implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         SidecarConfig config = new SidecarConfig("127.0.0.1", 0, new InetSocketAddress(host, port), null, null, dataDir,
-                metricsPort, maxClients, limits, 100_000, 1, Duration.ofSeconds(2), "valkey-server");
+                metricsPort, maxClients, limits, 100_000, 1, Duration.ofSeconds(2), "valkey-server", Map.of());
         return SidecarServer.start(config);
     }
 

@@ -5,6 +5,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.valkeysidecar.command.CommandTable;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Executor;
 
 /** What the proxy gives each extension at start-up. */
@@ -24,6 +25,12 @@ public interface SidecarRuntime {
 
     /** Where extensions register their metrics (exported by the proxy's Prometheus endpoint). */
     MeterRegistry meterRegistry();
+
+    /**
+     * Extension settings given on the command line (or their environment variables), e.g.
+     * {@code spill.high-watermark}; extensions apply their own defaults for absent ones.
+     */
+    Map<String, String> settings();
 
     /** The sidecar's data directory; extensions keep their files in sub-directories of it. */
     Path dataDirectory();

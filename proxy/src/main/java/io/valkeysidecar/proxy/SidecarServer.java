@@ -48,6 +48,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -288,6 +289,11 @@ public final class SidecarServer implements AutoCloseable {
         @Override
         public MeterRegistry meterRegistry() {
             return registry;
+        }
+
+        @Override
+        public Map<String, String> settings() {
+            return config.extensionSettings();
         }
 
         @Override

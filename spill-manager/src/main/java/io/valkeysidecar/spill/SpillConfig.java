@@ -1,7 +1,7 @@
 package io.valkeysidecar.spill;
 
 import java.nio.file.Path;
-import java.util.Properties;
+import java.util.Map;
 
 /**
  * Settings of the spill tier.
@@ -20,21 +20,20 @@ public record SpillConfig(Path directory, long diskBudgetBytes, long maxSpillByt
     }
 
     /**
-     * Reads {@code sidecar.spill.*} properties (disk-budget-bytes, max-spill-bytes, high-watermark,
-     * low-watermark, memory-budget-bytes, sweep-interval-ms), defaulting the rest.
+     * Reads the {@code spill.*} settings the CLI hands to extensions (disk-budget-bytes, max-key-bytes,
+     * high-watermark, low-watermark, memory-budget-bytes, sweep-interval-ms), defaulting absent ones.
      */
-    public static SpillConfig fromProperties(Path directory, Properties p) {
+    public static SpillConfig fromSettings(Path directory, Map<String, String> s) {
         SpillConfig d = defaults(directory);
         MemoryController.Settings m = d.memory();
         return new SpillConfig(directory,
-                Long.parseLong(p.getProperty("sidecar.spill.disk-budget-bytes", Long.toString(d.diskBudgetBytes()))),
-                Long.parseLong(p.getProperty("sidecar.spill.max-spill-bytes", Long.toString(d.maxSpillBytes()))),
+                Long.parseLong(s.getOrDefault("spill.disk-budget-bytes", Long.toString(d.diskBudgetBytes()))),
+                Long.parseLong(s.getOrDefault("spill.max-key-bytes", Long.toString(d.maxSpillBytes()))),
                 new MemoryController.Settings(
-                        Double.parseDouble(p.getProperty("sidecar.spill.high-watermark", Double.toString(m.high()))),
-                        Double.parseDouble(p.getProperty("sidecar.spill.low-watermark", Double.toString(m.low()))),
-                        Long.parseLong(p.getProperty("sidecar.spill.memory-budget-bytes",
-                                Long.toString(m.budgetBytes()))),
+                        Double.parseDouble(s.getOrDefault("spill.high-watermark", Double.toString(m.high()))),
+                        Double.parseDouble(s.getOrDefault("spill.low-watermark", Double.toString(m.low()))),
+                        Long.parseLong(s.getOrDefault("spill.memory-budget-bytes", Long.toString(m.budgetBytes()))),
                         m.sampleSize(), m.batchSize(), m.parallel(), m.intervalMs()),
-                Long.parseLong(p.getProperty("sidecar.spill.sweep-interval-ms", Long.toString(d.sweepIntervalMs()))));
+                Long.parseLong(s.getOrDefault("spill.sweep-interval-ms", Long.toString(d.sweepIntervalMs()))));
     }
 }

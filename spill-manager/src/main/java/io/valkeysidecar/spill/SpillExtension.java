@@ -13,7 +13,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The spill tier as a sidecar extension: EVICT, SPILL.RESTORE, SPILL.CLEANUP, INFO spill and metrics.
- * Configured by {@code sidecar.spill.*} system properties (see {@link SpillConfig#fromProperties}); the store
+ * Configured by the CLI's {@code --spill-*} options (see {@link SpillConfig#fromSettings}); the store
  * lives in {@code <data directory>/spill}. The proxy reaches the tier through {@link #engine()}.
  */
 public final class SpillExtension implements SidecarExtension {
@@ -24,8 +24,7 @@ public final class SpillExtension implements SidecarExtension {
 
     @Override
     public List<SidecarCommand> start(SidecarRuntime runtime) {
-        SpillConfig config = SpillConfig.fromProperties(runtime.dataDirectory().resolve("spill"),
-                System.getProperties());
+        SpillConfig config = SpillConfig.fromSettings(runtime.dataDirectory().resolve("spill"), runtime.settings());
         manager = SpillManager.start(config, runtime.clientResources(), runtime.upstream());
         info = new SpillInfoSection(manager.engine(), manager.controller());
         interceptor = new SpillInterceptor(manager.engine(), runtime::commandTable);

@@ -189,6 +189,11 @@ class SpillCommandsTest {
             }
 
             @Override
+            public java.util.Map<String, String> settings() {
+                return java.util.Map.of();
+            }
+
+            @Override
             public Path dataDirectory() {
                 return dir.resolve("data");
             }

@@ -6,6 +6,7 @@ import io.valkeysidecar.resp.RespLimits;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -75,6 +76,27 @@ final class ServeCommand implements Callable<Integer> {
             description = "valkey-server to start when no --upstream is given (default: ${DEFAULT-VALUE}).")
     String valkeyBinary;
 
+    @Option(names = "--spill-high-watermark", defaultValue = "0.85",
+            description = "Spill cold keys when Valkey's used memory passes this share of its maxmemory (or of "
+                    + "--spill-memory-budget) (default: ${DEFAULT-VALUE}).")
+    double spillHighWatermark;
+
+    @Option(names = "--spill-low-watermark", defaultValue = "0.70",
+            description = "...until used memory is back under this share (default: ${DEFAULT-VALUE}).")
+    double spillLowWatermark;
+
+    @Option(names = "--spill-memory-budget", defaultValue = "0",
+            description = "Memory budget in bytes the watermarks refer to; 0 = Valkey's maxmemory (default: ${DEFAULT-VALUE}).")
+    long spillMemoryBudget;
+
+    @Option(names = "--spill-disk-budget", defaultValue = "0",
+            description = "Stop spilling once the spill store holds this many bytes; 0 = unlimited (default: ${DEFAULT-VALUE}).")
+    long spillDiskBudget;
+
+    @Option(names = "--spill-max-key-bytes", defaultValue = "8388608",
+            description = "Keys larger than this stay in Valkey (DUMP/RESTORE of big keys block it) (default: ${DEFAULT-VALUE}).")
+    long spillMaxKeyBytes;
+
     @Override
     public Integer call() throws Exception {
         SidecarConfig config = toConfig();
@@ -101,8 +123,20 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        if (!(0 < spillLowWatermark && spillLowWatermark < spillHighWatermark && spillHighWatermark <= 1)
+                || spillMemoryBudget < 0 || spillDiskBudget < 0 || spillMaxKeyBytes < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "spill settings need 0 < --spill-low-watermark"
+                    + " < --spill-high-watermark <= 1, non-negative budgets and a positive --spill-max-key-bytes");
+        }
+        Map<String, String> settings = Map.of(
+                "spill.high-watermark", Double.toString(spillHighWatermark),
+                "spill.low-watermark", Double.toString(spillLowWatermark),
+                "spill.memory-budget-bytes", Long.toString(spillMemoryBudget),
+                "spill.disk-budget-bytes", Long.toString(spillDiskBudget),
+                "spill.max-key-bytes", Long.toString(spillMaxKeyBytes));
         return new SidecarConfig(bind, port, parseUpstream(), upstreamUser, upstreamPassword, dataDir, metricsPort,
-                maxClients, limits, maxPendingReplies, ioThreads, Duration.ofMillis(connectTimeoutMs), valkeyBinary);
+                maxClients, limits, maxPendingReplies, ioThreads, Duration.ofMillis(connectTimeoutMs), valkeyBinary,
+                settings);
     }
 
     private InetSocketAddress parseUpstream() {

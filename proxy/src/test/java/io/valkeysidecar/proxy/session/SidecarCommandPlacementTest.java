@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class SidecarCommandPlacementTest {
         valkey = TestValkey.start();
         sidecar = SidecarServer.start(new SidecarConfig("127.0.0.1", 0,
                 new InetSocketAddress(valkey.host(), valkey.port()), null, null, dataDir, 0, 100,
-                RespLimits.DEFAULTS, 1000, 1, Duration.ofSeconds(2), "valkey-server"));
+                RespLimits.DEFAULTS, 1000, 1, Duration.ofSeconds(2), "valkey-server", Map.of()));
     }
 
     @AfterAll
