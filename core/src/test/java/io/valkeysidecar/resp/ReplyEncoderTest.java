@@ -113,6 +113,77 @@ class ReplyEncoderTest {
         }
     }
 
+    private static Reply randomReply(java.util.Random r, int depth) {
+        int kind = r.nextInt(depth >= 4 ? 10 : 15);
+        switch (kind) {
+            case 0: return Reply.simple("s" + r.nextInt(100));
+            case 1: return Reply.error("ERR e" + r.nextInt(100));
+            case 2: return Reply.integer(r.nextLong());
+            case 3: return Reply.bulk("b\r\n".repeat(r.nextInt(4)));
+            case 4: return Reply.NULL;
+            case 5: return new Reply.NullArray();
+            case 6: return new Reply.Double(r.nextDouble() * 1e6);
+            case 7: return new Reply.Boolean(r.nextBoolean());
+            case 8: return new Reply.BigNumber(BigInteger.valueOf(r.nextLong()).pow(2));
+            case 9: return new Reply.Verbatim("txt", "v\n".repeat(r.nextInt(3)));
+            default:
+                List<Reply> items = new ArrayList<>();
+                int n = r.nextInt(4);
+                for (int i = 0; i < n; i++) {
+                    items.add(randomReply(r, depth + 1));
+                }
+                if (kind == 10) {
+                    return Reply.array(items);
+                }
+                if (kind == 11) {
+                    return new Reply.SetReply(items);
+                }
+                if (kind == 12) {
+                    return new Reply.Push(items);
+                }
+                List<Map.Entry<Reply, Reply>> entries = new ArrayList<>();
+                for (Reply item : items) {
+                    entries.add(Map.entry(item, randomReply(r, depth + 1)));
+                }
+                return new Reply.MapReply(entries);
+        }
+    }
+
+    @Test
+    void randomReplyStreamsFrameBackIntoTheirReplies() {
+        java.util.Random r = new java.util.Random(99);
+        for (int run = 0; run < 100; run++) {
+            int protocol = 2 + r.nextInt(2);
+            List<String> expected = new ArrayList<>();
+            StringBuilder stream = new StringBuilder();
+            int count = 1 + r.nextInt(6);
+            for (int i = 0; i < count; i++) {
+                String one = encode(randomReply(r, 0), protocol);
+                expected.add(one);
+                stream.append(one);
+            }
+            byte[] all = stream.toString().getBytes(StandardCharsets.ISO_8859_1);
+            List<String> frames = new ArrayList<>();
+            EmbeddedChannel ch = new EmbeddedChannel(new ReplyFrameDecoder());
+            try {
+                for (int from = 0; from < all.length; ) {
+                    int to = Math.min(all.length, from + 1 + r.nextInt(8));
+                    ch.writeInbound(LeakCheck.buffer(java.util.Arrays.copyOfRange(all, from, to)));
+                    from = to;
+                    ReplyFrame f;
+                    while ((f = ch.readInbound()) != null) {
+                        frames.add(f.raw().toString(StandardCharsets.ISO_8859_1));
+                        f.release();
+                    }
+                }
+                assertThat(ch.finish()).isFalse();
+            } finally {
+                ch.finishAndReleaseAll();
+            }
+            assertThat(frames).isEqualTo(expected);
+        }
+    }
+
     @Test
     void encodingIntoAGivenBufferAppends() {
         ByteBuf out = PooledByteBufAllocator.DEFAULT.buffer();

@@ -230,6 +230,42 @@ class RequestDecoderTest {
         assertThat(decodePieces(DEFAULTS, pieces)).isEqualTo(expected);
     }
 
+    /**
+     * Random mixtures of valid requests, blank lines, quotes, stray CR/LF/NUL bytes and broken headers decode the
+     * same whatever the reads look like, without exceptions, with a small inline limit so that limit is hit too.
+     */
+    @Test
+    void randomInputDecodesTheSameInAnyPieces() {
+        RespLimits limits = new RespLimits(64, 8, 32);
+        String[] parts = {
+                mb("GET", "k"), mb("SET", "k\r\n", "v"), mb("ECHO", ""), "PING\r\n", "ECHO \"a b\" 'c'\n", "\r\n",
+                "  \r\n", "*0\r\n", "*-1\r\n", "*", "$", "\r", "\n", "\u0000", "'", "\"", "\\x4", "3", "-", "x",
+                " ", "*2\r\n$3\r\nGET\r\n", "$1\r\nk\r\n", "*1\r\n$100\r\n", "*99\r\n",
+        };
+        Random random = new Random(2024);
+        for (int run = 0; run < 300; run++) {
+            StringBuilder sb = new StringBuilder();
+            int n = 1 + random.nextInt(12);
+            for (int i = 0; i < n; i++) {
+                sb.append(parts[random.nextInt(parts.length)]);
+            }
+            byte[] input = bytes(sb.toString());
+            List<Object> whole = decode(limits, input);
+            List<byte[]> pieces = new ArrayList<>();
+            for (int from = 0; from < input.length; ) {
+                int to = Math.min(input.length, from + 1 + random.nextInt(6));
+                pieces.add(Arrays.copyOfRange(input, from, to));
+                from = to;
+            }
+            assertThat(decodePieces(limits, pieces)).as(sb.toString()).isEqualTo(whole);
+            int violations = (int) whole.stream().filter(o -> o instanceof ProtocolViolation).count();
+            assertThat(violations).isLessThanOrEqualTo(1);
+            if (violations == 1) {
+                assertThat(whole.get(whole.size() - 1)).isInstanceOf(ProtocolViolation.class);
+            }
+        }
+    }
+
     @Test
     void nothingIsEmittedAfterAViolationEvenFromLaterReads() {
         EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(DEFAULTS));
