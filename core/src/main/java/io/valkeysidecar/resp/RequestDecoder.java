@@ -9,8 +9,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Splits a client's byte stream into {@link Command}s, multibulk or inline, exactly as Valkey's
- * request parser does (same acceptance rules, same protocol error texts).
+ * Splits a client's byte stream into {@link Command}s, multibulk or inline, exactly as Valkey 8.0's
+ * request parser does (same acceptance rules, same protocol error texts), so the proxy's request boundaries
+ * are Valkey's. Where Valkey's outcome depends on how bytes were grouped into reads (a line longer than the
+ * inline maximum passes if its end arrives in the same read), the decoder judges as if each byte came alone:
+ * the strictest reading, and the same result however the input is split.
  *
  * <p>Hand-written because Netty's codec-redis re-encodes values and does not keep the original bytes,
  * and client libraries only parse replies. Parsing is resumable: a frame that arrives in many reads is
