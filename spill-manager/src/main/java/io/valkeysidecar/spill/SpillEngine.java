@@ -143,7 +143,7 @@ public final class SpillEngine implements AutoCloseable {
     }
 
     private CompletableFuture<Boolean> deleteLocked(int db, byte[] key) {
-        return CompletableFuture.supplyAsync(() -> store.get(db, key), io).thenCompose(e -> {
+        return read(db, key).thenCompose(e -> {
             if (e == null) {
                 return CompletableFuture.completedFuture(false);
             }
@@ -171,7 +171,7 @@ public final class SpillEngine implements AutoCloseable {
         if (!stripes.spilling(fp) && !store.mightContain(fp)) {
             return CompletableFuture.completedFuture(null);
         }
-        return locks.withLock(fp, () -> CompletableFuture.supplyAsync(() -> store.get(db, key), io)
+        return locks.withLock(fp, () -> read(db, key)
                 .thenCompose(e -> {
                     if (e == null || e.expiredAt(System.currentTimeMillis())) {
                         return CompletableFuture.completedFuture(null);
@@ -203,6 +203,15 @@ public final class SpillEngine implements AutoCloseable {
         });
     }
 
+    /** The stored entry: inline when RocksDB has it in memory, else from the I/O pool (never blocks the caller). */
+    private CompletableFuture<SpillStore.Entry> read(int db, byte[] key) {
+        SpillStore.Entry e = store.getIfCached(db, key);
+        if (e != SpillStore.NOT_CACHED) {
+            return CompletableFuture.completedFuture(e);
+        }
+        return CompletableFuture.supplyAsync(() -> store.get(db, key), io);
+    }
+
     // ---- restore ----
 
     /** SPILL.RESTORE: brings one key back now. */
@@ -216,7 +225,7 @@ public final class SpillEngine implements AutoCloseable {
             return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
         }
         long start = System.nanoTime();
-        return CompletableFuture.supplyAsync(() -> store.get(db, key), io).thenCompose(e -> {
+        return read(db, key).thenCompose(e -> {
             if (e == null) {
                 return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
             }

@@ -23,12 +23,15 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.DataBlockIndexType;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
+import org.rocksdb.ReadTier;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -77,6 +80,8 @@ public final class SpillStore implements AutoCloseable {
     private final ColumnFamilyHandle pendingCf;
     private final WriteOptions syncWrite = new WriteOptions().setSync(true);
     private final WriteOptions lazyWrite = new WriteOptions();
+    private final ReadOptions blockingRead = new ReadOptions();
+    private final ReadOptions cacheOnlyRead = new ReadOptions().setReadTier(ReadTier.BLOCK_CACHE_TIER);
     private final FingerprintIndex index = new FingerprintIndex();
     private final Map<Integer, AtomicLong> keysPerDb = new ConcurrentHashMap<>();
     private final AtomicLong logicalBytes = new AtomicLong();
@@ -144,7 +149,9 @@ public final class SpillStore implements AutoCloseable {
 
     private void rebuild() throws RocksDBException {
         long entries = 0;
-        try (RocksIterator it = db.newIterator(dataCf)) {
+        // A full scan must not push the restore path's hot blocks out of the block cache.
+        try (ReadOptions ro = new ReadOptions().setFillCache(false);
+             RocksIterator it = db.newIterator(dataCf, ro)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 byte[] k = it.key();
                 byte[] v = it.value();
@@ -176,6 +183,9 @@ public final class SpillStore implements AutoCloseable {
         }
     }
 
+    /** What {@link #getIfCached} answers when answering would need a disk read. */
+    static final Entry NOT_CACHED = new Entry(-1, new byte[0], -1, NO_EXPIRY, 0, false, new byte[0]);
+
     /** A page of an enumeration: {@code next} is where to resume, null when the database is exhausted. */
     public record Page(List<byte[]> keys, byte[] next) {
     }
@@ -191,21 +201,40 @@ public final class SpillStore implements AutoCloseable {
 
     /** The stored entry, or null. Blocking disk read. */
     public Entry get(int dbIndex, byte[] key) {
-        byte[] dk = dataKey(dbIndex, key);
         try {
-            byte[] v = db.get(dataCf, dk);
-            if (v == null) {
-                return null;
-            }
-            boolean pending = db.get(pendingCf, dk) != null;
-            ByteBuffer b = ByteBuffer.wrap(v);
-            long version = b.getLong();
-            long expireAt = b.getLong();
-            int rdb = b.getShort() & 0xffff;
-            return new Entry(dbIndex, key, version, expireAt, rdb, pending, Arrays.copyOfRange(v, HEADER, v.length));
+            return read(dbIndex, key, blockingRead);
         } catch (RocksDBException e) {
             throw new IllegalStateException("spill store read failed", e);
         }
+    }
+
+    /**
+     * The stored entry, or null, if RocksDB can answer from memory (memtables and block cache); otherwise
+     * {@link #NOT_CACHED}, and the caller reads with {@link #get} off its thread. Never touches the disk.
+     */
+    Entry getIfCached(int dbIndex, byte[] key) {
+        try {
+            return read(dbIndex, key, cacheOnlyRead);
+        } catch (RocksDBException e) {
+            if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Incomplete) {
+                return NOT_CACHED;
+            }
+            throw new IllegalStateException("spill store read failed", e);
+        }
+    }
+
+    private Entry read(int dbIndex, byte[] key, ReadOptions ro) throws RocksDBException {
+        byte[] dk = dataKey(dbIndex, key);
+        byte[] v = db.get(dataCf, ro, dk);
+        if (v == null) {
+            return null;
+        }
+        boolean pending = db.get(pendingCf, ro, dk) != null;
+        ByteBuffer b = ByteBuffer.wrap(v);
+        long version = b.getLong();
+        long expireAt = b.getLong();
+        int rdb = b.getShort() & 0xffff;
+        return new Entry(dbIndex, key, version, expireAt, rdb, pending, Arrays.copyOfRange(v, HEADER, v.length));
     }
 
     /**
@@ -218,7 +247,7 @@ public final class SpillStore implements AutoCloseable {
         byte[] last = null;
         int examined = 0;
         try (Slice upper = new Slice(dbPrefix(dbIndex + 1));
-             ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
+             ReadOptions ro = new ReadOptions().setIterateUpperBound(upper).setFillCache(false);
              RocksIterator it = db.newIterator(dataCf, ro)) {
             byte[] start = after == null ? dbPrefix(dbIndex) : dataKey(dbIndex, after);
             it.seek(start);
@@ -787,10 +816,11 @@ public final class SpillStore implements AutoCloseable {
         List<Op> left = new ArrayList<>();
         queue.drainTo(left);
         left.forEach(op -> op.fail(new IllegalStateException("spill store closed")));
-        try {
-            db.flushWal(true);
+        // Memtables to SST files: the next open starts without replaying the WAL.
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(flush, List.of(dataCf, expiryCf, pendingCf));
         } catch (RocksDBException e) {
-            log.warn("spill store WAL flush on close failed", e);
+            log.warn("spill store flush on close failed", e);
         }
         defaultCf.close();
         dataCf.close();
@@ -802,5 +832,7 @@ public final class SpillStore implements AutoCloseable {
         blockCache.close();
         syncWrite.close();
         lazyWrite.close();
+        blockingRead.close();
+        cacheOnlyRead.close();
     }
 }
