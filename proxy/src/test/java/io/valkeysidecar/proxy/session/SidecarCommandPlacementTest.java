@@ -163,6 +163,12 @@ class SidecarCommandPlacementTest {
             assertThat(c.read(1).get(0)).contains("test.delayecho").contains("get");
             c.send(req("COMMAND"));
             String table = c.read(1).get(0);
+            c.send(req("COMMAND", "INFO", "get", "test.delayecho", "nosuchcommand"));
+            String commandInfo = c.read(1).get(0);
+            direct.send(req("COMMAND", "INFO", "get"));
+            String getEntry = direct.read(1).get(0).substring("*1\r\n".length());
+            assertThat(commandInfo).startsWith("*3\r\n" + getEntry + "*10\r\n$14\r\ntest.delayecho\r\n:3\r\n")
+                    .endsWith("$-1\r\n");
             assertThat(table).startsWith("*" + (directCount + own) + "\r\n").contains("$14\r\ntest.delayecho\r\n:3\r\n");
         }
     }
