@@ -233,6 +233,9 @@ class CypherScenarioTest {
                 + "7.0 / 2 AS f, 2 ^ 3 AS p, 7 % 3 AS m").rows(row(3, "ab", 3, "3.5", "8", 1)).build());
         l.add(scenario("list and map values").when("RETURN [1, 2, 3][1] AS e, [1,2,3,4][1..3] AS s, "
                 + "{a: 1, b: 'x'}.b AS m, size([1,2]) AS n").rows(row(2, "[2, 3]", "x", 2)).build());
+        l.add(scenario("map projection").given(SOCIAL)
+                .when("MATCH (p:Person {name:'Alice'}) RETURN p {.name, .age, city: 'Paris'} AS m, p {.*}.age AS a")
+                .rows(row("{name: Alice, age: 34, city: Paris}", 34)).build());
         l.add(scenario("case expressions").when("UNWIND [1, 2, 3] AS x RETURN CASE x WHEN 1 THEN 'one' "
                 + "WHEN 2 THEN 'two' ELSE 'many' END AS a, CASE WHEN x > 1 THEN true ELSE false END AS b")
                 .rows(row("one", "false"), row("two", "true"), row("many", "true")).build());
@@ -247,7 +250,7 @@ class CypherScenarioTest {
                 .inOrder(row("Alice", 2), row("Bob", 1), row("Carol", 1)).build());
         l.add(scenario("collect and count distinct").given(SOCIAL)
                 .when("MATCH (p:Person)-[:LIVES_IN]->(c) RETURN c.name, collect(p.name) AS people, "
-                        + "count(DISTINCT c) AS cities").rows(row("Paris", "[\"Alice\", \"Bob\"]", 1)).build());
+                        + "count(DISTINCT c) AS cities").rows(row("Paris", "[Alice, Bob]", 1)).build());
         l.add(scenario("aggregation over no rows").when("MATCH (n:Nothing) RETURN count(n), sum(n.v), collect(n)")
                 .rows(row(0, 0, "[]")).build());
         l.add(scenario("count star").given(SOCIAL).when("MATCH (n) RETURN count(*)").rows(row(5)).build());
@@ -272,12 +275,12 @@ class CypherScenarioTest {
         // ---------------------------------------------------------------- functions
         l.add(scenario("entity functions").given("CREATE (:A:B {x:1, y:'s'})-[:T {w:2}]->(:C)")
                 .when("MATCH (n:A)-[r]->(m) RETURN labels(n), type(r), keys(n), properties(r).w, id(m)")
-                .rows(row("[\"A\", \"B\"]", "T", "[\"x\", \"y\"]", 2, 1)).build());
+                .rows(row("[A, B]", "T", "[x, y]", 2, 1)).build());
         l.add(scenario("string and conversion functions")
                 .when("RETURN toUpper('ab'), toLower('CD'), toString(12), toInteger('42'), toInteger(3.9), "
                         + "toFloat('1.5'), trim('  x '), substring('hello', 1, 3), replace('aXbX', 'X', '-'), "
                         + "split('a,b', ','), reverse('abc'), left('hello', 2), right('hello', 2)")
-                .rows(row("AB", "cd", "12", 42, 3, "1.5", "x", "ell", "a-b-", "[\"a\", \"b\"]", "cba", "he", "lo"))
+                .rows(row("AB", "cd", "12", 42, 3, "1.5", "x", "ell", "a-b-", "[a, b]", "cba", "he", "lo"))
                 .build());
         l.add(scenario("coalesce, size, head, last, tail, range")
                 .when("RETURN coalesce(null, 'd'), size('abc'), head([1,2]), last([1,2]), tail([1,2,3]), range(0, 4, 2)")
@@ -352,7 +355,7 @@ class CypherScenarioTest {
                 .when("MATCH (s:S) SET s += {c: 3} SET s = {a: 9, c: 3} RETURN s.a, s.b, s.c")
                 .rows(row(9, null, 3)).effects("Properties set: 3", "Properties removed: 1").build());
         l.add(scenario("set and remove labels").given("CREATE (:S {a: 1})")
-                .when("MATCH (s:S) SET s:T:U REMOVE s:S RETURN labels(s)").rows(row("[\"T\", \"U\"]"))
+                .when("MATCH (s:S) SET s:T:U REMOVE s:S RETURN labels(s)").rows(row("[T, U]"))
                 .effects("Labels added: 2", "Labels removed: 1").build());
         l.add(scenario("set edge property").given("CREATE (:A)-[:R {w: 1}]->(:B)")
                 .when("MATCH ()-[r:R]->() SET r.w = r.w + 1 RETURN r.w").rows(row(2))
@@ -389,7 +392,7 @@ class CypherScenarioTest {
                 .inOrder(row("age"), row("name"), row("since")).build());
         l.add(scenario("db.indexes").given("CREATE INDEX ON :L(p)")
                 .when("CALL db.indexes() YIELD label, properties RETURN label, properties")
-                .rows(row("L", "[\"p\"]")).build());
+                .rows(row("L", "[p]")).build());
         // ---------------------------------------------------------------- parameters
         l.add(scenario("parameters in the CYPHER prefix")
                 .when("CYPHER a=1 b=\"two\" c=[1, 2.5] d=True e=null RETURN $a, $b, $c, $d, $e")

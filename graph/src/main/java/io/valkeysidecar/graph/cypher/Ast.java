@@ -28,6 +28,14 @@ public final class Ast {
     public record MapLit(List<String> keys, List<Expr> values) implements Expr {
     }
 
+    /**
+     * {@code n {.name, .*, key: expr, other}}: a map built from an entity or map; a null value in {@code values}
+     * means "the property of that name", {@code allProperties} is {@code .*}.
+     */
+    public record MapProjection(Expr base, List<String> keys, List<Expr> values, boolean allProperties)
+            implements Expr {
+    }
+
     public record ListLit(List<Expr> items) implements Expr {
     }
 

@@ -660,12 +660,39 @@ public final class Parser {
                     expect("]");
                     e = new Index(e, from);
                 }
+            } else if (peek().is("{") && e instanceof Var) {
+                e = mapProjection(e);
             } else if (peek().is(":") && e instanceof Var) {
                 e = new LabelCheck(e, labels());
             } else {
                 return e;
             }
         }
+    }
+
+    private Expr mapProjection(Expr base) {
+        expect("{");
+        List<String> keys = new ArrayList<>();
+        List<Expr> values = new ArrayList<>();
+        boolean all = false;
+        if (!peek().is("}")) {
+            do {
+                if (accept(".")) {
+                    if (accept("*")) {
+                        all = true;
+                    } else {
+                        keys.add(name("a property name"));
+                        values.add(null);
+                    }
+                } else {
+                    String key = name("a map projection item");
+                    keys.add(key);
+                    values.add(accept(":") ? expr() : new Var(key));
+                }
+            } while (accept(","));
+        }
+        expect("}");
+        return new MapProjection(base, keys, values, all);
     }
 
     private Expr atom() {

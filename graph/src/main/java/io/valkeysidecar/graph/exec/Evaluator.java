@@ -97,6 +97,9 @@ public final class Evaluator {
             }
             return out;
         }
+        if (e instanceof MapProjection mp) {
+            return mapProjection(mp, row, ctx);
+        }
         if (e instanceof Index ix) {
             return index(eval(ix.target(), row, ctx), eval(ix.index(), row, ctx), ctx);
         }
@@ -129,6 +132,31 @@ public final class Evaluator {
             return ctx.matcher.exists(pp.pattern(), row);
         }
         throw SidecarException.err("Unsupported expression " + e.getClass().getSimpleName());
+    }
+
+    private static Object mapProjection(MapProjection mp, Map<String, Object> row, QueryContext ctx) {
+        Object base = eval(mp.base(), row, ctx);
+        if (base == null) {
+            return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (mp.allProperties()) {
+            if (base instanceof Node n) {
+                out.putAll(propertiesMap(n.props, ctx));
+            } else if (base instanceof Edge ed) {
+                out.putAll(propertiesMap(ed.props, ctx));
+            } else if (base instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> out.put((String) k, v));
+            } else {
+                throw Values.typeError("Map, Node or Edge", base);
+            }
+        }
+        for (int i = 0; i < mp.keys().size(); i++) {
+            Expr v = mp.values().get(i);
+            String key = mp.keys().get(i);
+            out.put(key, v == null ? property(base, key, ctx) : eval(v, row, ctx));
+        }
+        return out;
     }
 
     static Object property(Object target, String key, QueryContext ctx) {

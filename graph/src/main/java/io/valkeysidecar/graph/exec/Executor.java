@@ -262,6 +262,9 @@ public final class Executor {
             l.items().forEach(a -> checkVars(a, scope));
         } else if (e instanceof MapLit m) {
             m.values().forEach(a -> checkVars(a, scope));
+        } else if (e instanceof MapProjection mp) {
+            checkVars(mp.base(), scope);
+            mp.values().forEach(a -> checkVars(a, scope));
         } else if (e instanceof Index ix) {
             checkVars(ix.target(), scope);
             checkVars(ix.index(), scope);

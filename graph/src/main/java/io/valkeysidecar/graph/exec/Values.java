@@ -313,7 +313,7 @@ public final class Values {
         if (v == null) {
             sb.append("NULL");
         } else if (v instanceof String s) {
-            sb.append('"').append(s).append('"');
+            sb.append(s); // SIValue_ToString prints strings bare inside lists
         } else if (v instanceof Double d) {
             sb.append(String.format(java.util.Locale.ROOT, "%f", d));
         } else if (v instanceof Long || v instanceof Boolean) {
