@@ -104,7 +104,7 @@ class ReplyEncoderTest {
                     assertThat(frame).as("a frame for %s", c[0]).isNotNull();
                     assertThat(ByteBufUtil.getBytes(frame.raw())).isEqualTo(expected);
                     frame.release();
-                    assertThat((Object) ch.readInbound()).isNull();
+                    assertThat(ch.<Object>readInbound()).isNull();
                     assertThat(ch.finish()).isFalse();
                 } finally {
                     ch.finishAndReleaseAll();

@@ -310,7 +310,7 @@ class ReplyFrameDecoderTest {
                 ByteBuf later = LeakCheck.buffer(bytes("+LATER\r\n"));
                 ch.writeInbound(later);
                 assertThat(later.refCnt()).isZero();
-                assertThat((Object) ch.readInbound()).isNull();
+                assertThat(ch.<Object>readInbound()).isNull();
                 assertThat(ch.finish()).isFalse();
             } finally {
                 ch.finishAndReleaseAll();

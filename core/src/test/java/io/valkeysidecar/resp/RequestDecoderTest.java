@@ -271,10 +271,10 @@ class RequestDecoderTest {
         EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(DEFAULTS));
         try {
             ch.writeInbound(LeakCheck.buffer(bytes("*x\r\n")));
-            assertThat((Object) ch.readInbound()).isEqualTo(violation("invalid multibulk length"));
+            assertThat(ch.<Object>readInbound()).isEqualTo(violation("invalid multibulk length"));
             ByteBuf later = LeakCheck.buffer(bytes(mb("PING") + "PING\r\n"));
             ch.writeInbound(later);
-            assertThat((Object) ch.readInbound()).isNull();
+            assertThat(ch.<Object>readInbound()).isNull();
             assertThat(later.refCnt()).isZero();
         } finally {
             ch.finishAndReleaseAll();
@@ -324,7 +324,7 @@ class RequestDecoderTest {
             // Growing by doublings and 4 MB steps would allocate several times the value.
             assertThat(allocated).isLessThan(size + size / 2L);
             cmd = ch.readInbound();
-            assertThat((Object) ch.readInbound()).isNull();
+            assertThat(ch.<Object>readInbound()).isNull();
         } finally {
             ch.finishAndReleaseAll();
         }
