@@ -82,6 +82,14 @@ public final class SpillEngine implements AutoCloseable {
         this.oomRelief = relief;
     }
 
+    /**
+     * For a client write that Valkey refused with {@code -OOM}: completes once the memory controller has
+     * spilled cold keys, after which the proxy may retry the write once or pass the error on.
+     */
+    public CompletionStage<?> relieveMemory() {
+        return oomRelief.get();
+    }
+
     // ---- the proxy's entry points ----
 
     /**
@@ -352,12 +360,13 @@ public final class SpillEngine implements AutoCloseable {
 
         CompletableFuture<Void> start() {
             byte[][] watched = todo.stream().map(keys::get).toArray(byte[][]::new);
-            a.watch(watched);
+            // Without a WATCH in place the later DEL could delete a newer value: a failed WATCH fails the run.
+            CompletableFuture<String> watch = a.watch(watched).toCompletableFuture();
             List<RedisFuture<Long>> usage = new ArrayList<>();
             for (byte[] k : watched) {
                 usage.add(a.memoryUsage(k));
             }
-            return allOf(usage).thenCompose(v -> {
+            return allOf(usage).thenCombine(watch, (v, ok) -> ok).thenCompose(v -> {
                 List<Integer> small = new ArrayList<>();
                 for (int j = 0; j < todo.size(); j++) {
                     Long bytes = usage.get(j).toCompletableFuture().join();
