@@ -1,22 +1,41 @@
 package io.valkeysidecar.graph;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.valkeysidecar.extension.InfoSection;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarExtension;
 import io.valkeysidecar.extension.SidecarRuntime;
 import io.valkeysidecar.graph.store.GraphStore;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** Plugs the RedisGraph-compatible GRAPH.* commands into the sidecar. */
 public final class GraphExtension implements SidecarExtension {
 
+    /** Nodes plus edges all cached graphs may hold (system property valkey.sidecar.graph.cacheEntities). */
+    static final long DEFAULT_CACHE_BUDGET = Long.getLong("valkey.sidecar.graph.cacheEntities", 20_000_000L);
+
     private GraphStore store;
+    private GraphService service;
 
     @Override
     public List<SidecarCommand> start(SidecarRuntime runtime) {
         store = new GraphStore(runtime.upstream(), runtime.clientResources());
-        GraphService service = new GraphService(store, runtime.workers(), new GraphConfig());
+        service = new GraphService(store, runtime.workers(), new GraphConfig(), DEFAULT_CACHE_BUDGET);
+        MeterRegistry m = runtime.meterRegistry();
+        FunctionCounter.builder("sidecar.graph.queries", service.queries, java.util.concurrent.atomic.AtomicLong::get)
+                .description("GRAPH.* queries run").register(m);
+        FunctionCounter.builder("sidecar.graph.write.conflicts", service.writeConflicts,
+                java.util.concurrent.atomic.AtomicLong::get)
+                .description("graph writes retried because another writer committed first").register(m);
+        FunctionCounter.builder("sidecar.graph.cache.reloads", service.reloads,
+                java.util.concurrent.atomic.AtomicLong::get)
+                .description("graphs (re)loaded from Valkey into the sidecar cache").register(m);
+        Gauge.builder("sidecar.graph.cache.entities", service, GraphService::cachedEntities)
+                .description("nodes plus edges held in the sidecar graph cache").register(m);
         return GraphCommands.all(service);
     }
 
@@ -30,7 +49,17 @@ public final class GraphExtension implements SidecarExtension {
 
             @Override
             public Map<String, String> fields() {
-                return Map.of("graph_enabled", store == null ? "0" : "1");
+                Map<String, String> f = new LinkedHashMap<>();
+                if (service != null) {
+                    f.put("graph_cached_graphs", Integer.toString(service.cachedGraphs()));
+                    f.put("graph_cached_entities", Long.toString(service.cachedEntities()));
+                    f.put("graph_cache_budget_entities", Long.toString(DEFAULT_CACHE_BUDGET));
+                    f.put("graph_queries", Long.toString(service.queries.get()));
+                    f.put("graph_write_conflicts", Long.toString(service.writeConflicts.get()));
+                    f.put("graph_cache_reloads", Long.toString(service.reloads.get()));
+                    f.put("graph_cache_evictions", Long.toString(service.evictions.get()));
+                }
+                return f;
             }
         });
     }

@@ -19,6 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -41,7 +42,21 @@ public final class GraphService {
         String uid;
         long version;
         final SlowLog slowLog = new SlowLog();
+        /** For the cache budget, readable without the lock. */
+        volatile long lastUsed;
+        volatile long entities;
+
+        void sized() {
+            entities = data == null ? 0 : data.nodeCount() + data.edgeCount();
+        }
     }
+
+    /** Counters shown in INFO graph and exported as metrics. */
+    public final AtomicLong queries = new AtomicLong();
+    public final AtomicLong writeConflicts = new AtomicLong();
+    public final AtomicLong reloads = new AtomicLong();
+    public final AtomicLong evictions = new AtomicLong();
+    private final long cacheBudget;
 
     private final GraphStore store;
     private final java.util.concurrent.Executor workers;
@@ -55,10 +70,49 @@ public final class GraphService {
                 }
             });
 
-    public GraphService(GraphStore store, java.util.concurrent.Executor workers, GraphConfig config) {
+    /**
+     * @param cacheBudget how many nodes plus edges all cached graphs may hold together; least recently used graphs
+     *                    beyond it are dropped from memory (they stay in Valkey and are reloaded on next use)
+     */
+    public GraphService(GraphStore store, java.util.concurrent.Executor workers, GraphConfig config, long cacheBudget) {
         this.store = store;
         this.workers = workers;
         this.config = config;
+        this.cacheBudget = cacheBudget;
+    }
+
+    public int cachedGraphs() {
+        return (int) cache.values().stream().filter(e -> e.entities > 0).count();
+    }
+
+    public long cachedEntities() {
+        return cache.values().stream().mapToLong(e -> e.entities).sum();
+    }
+
+    /** Drops least recently used graphs until the cache fits its budget; graphs in use are skipped. */
+    private void trim(Entry current) {
+        long total = cachedEntities();
+        if (total <= cacheBudget) {
+            return;
+        }
+        List<Entry> byAge = new ArrayList<>(cache.values());
+        byAge.sort(java.util.Comparator.comparingLong(x -> x.lastUsed));
+        for (Entry e : byAge) {
+            if (total <= cacheBudget) {
+                return;
+            }
+            if (e == current || e.entities == 0 || !e.lock.writeLock().tryLock()) {
+                continue;
+            }
+            try {
+                total -= e.entities;
+                e.data = null;
+                e.sized();
+                evictions.incrementAndGet();
+            } finally {
+                e.lock.writeLock().unlock();
+            }
+        }
     }
 
     public GraphConfig config() {
@@ -110,6 +164,8 @@ public final class GraphService {
         }
         long timeout = timeoutMillis > 0 ? timeoutMillis : config.timeoutMillis();
         Entry e = entry(db, key);
+        e.lastUsed = System.nanoTime();
+        queries.incrementAndGet();
         Map<String, Object> params = prefixed.params();
         Reply reply;
         Query query = q;
@@ -128,6 +184,7 @@ public final class GraphService {
         } else {
             reply = write(db, key, e, h, query, params, timeout, compact, cached[0], start, mode);
         }
+        trim(e);
         double ms = (System.nanoTime() - start) / 1e6;
         e.slowLog.record(mode == Mode.RO_QUERY ? "GRAPH.RO_QUERY" : "GRAPH." + mode.name(), text, ms);
         return reply;
@@ -187,6 +244,7 @@ public final class GraphService {
 
     private void reload(int db, byte[] key, Entry e) {
         e.data = null;
+        reloads.incrementAndGet();
         GraphStore.Loaded loaded = store.load(db, key);
         if (loaded != null) {
             e.data = loaded.graph();
@@ -195,6 +253,7 @@ public final class GraphService {
         } else {
             e.uid = null;
         }
+        e.sized();
     }
 
     private Reply write(int db, byte[] key, Entry e, GraphStore.Header h, Query q, Map<String, Object> params,
@@ -236,9 +295,11 @@ public final class GraphService {
                 if (version >= 0) {
                     e.uid = newUid;
                     e.version = version;
+                    e.sized();
                     return render(r, e.data, compact, cached, start, mode);
                 }
                 e.data = null; // lost the race: back off (randomised, so two sidecars cannot livelock), reload, rerun
+                writeConflicts.incrementAndGet();
                 backOff(attempt);
             }
             throw SidecarException.err("graph write conflicted " + MAX_COMMIT_ATTEMPTS + " times, giving up");

@@ -41,17 +41,19 @@ public final class GraphHarness implements AutoCloseable {
 
     private final boolean ownsValkey;
 
+    final GraphService service;
+
     public GraphHarness() {
-        this(TestValkey.start(), true);
+        this(TestValkey.start(), true, Long.MAX_VALUE);
     }
 
-    private GraphHarness(TestValkey valkey, boolean ownsValkey) {
+    private GraphHarness(TestValkey valkey, boolean ownsValkey, long cacheBudget) {
         this.valkey = valkey;
         this.ownsValkey = ownsValkey;
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
         this.workers = Executors.newFixedThreadPool(4);
         this.store = new GraphStore(valkey.uri(), resources);
-        GraphService service = new GraphService(store, workers, new GraphConfig());
+        this.service = new GraphService(store, workers, new GraphConfig(), cacheBudget);
         for (SidecarCommand c : GraphCommands.all(service)) {
             commands.put(c.descriptor().name().toUpperCase(Locale.ROOT), c);
         }
@@ -61,7 +63,12 @@ public final class GraphHarness implements AutoCloseable {
 
     /** A second sidecar on the same Valkey (its own cache). */
     public GraphHarness secondSidecar() {
-        return new GraphHarness(valkey, false);
+        return secondSidecar(Long.MAX_VALUE);
+    }
+
+    /** A second sidecar whose graph cache holds at most {@code cacheBudget} nodes plus edges. */
+    public GraphHarness secondSidecar(long cacheBudget) {
+        return new GraphHarness(valkey, false, cacheBudget);
     }
 
     /** Plain Valkey commands, bypassing the sidecar. */

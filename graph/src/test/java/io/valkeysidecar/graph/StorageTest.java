@@ -160,6 +160,24 @@ class StorageTest {
     }
 
     @Test
+    void cacheBudgetEvictsLeastRecentlyUsedGraphs() {
+        a.stats("budget-a", "UNWIND range(1, 5) AS i CREATE (:A {i: i})");
+        a.stats("budget-b", "UNWIND range(1, 5) AS i CREATE (:B {i: i})");
+        GraphHarness small = a.secondSidecar(6);
+        try {
+            assertThat(count(small, "budget-a")).isEqualTo(5);
+            assertThat(small.service.cachedEntities()).isEqualTo(5);
+            assertThat(count(small, "budget-b")).isEqualTo(5); // 10 > 6: budget-a is dropped
+            assertThat(small.service.evictions.get()).isEqualTo(1);
+            assertThat(small.service.cachedEntities()).isEqualTo(5);
+            assertThat(count(small, "budget-a")).isEqualTo(5); // reloaded from Valkey
+            assertThat(small.service.reloads.get()).isEqualTo(3);
+        } finally {
+            small.close();
+        }
+    }
+
+    @Test
     void graphListNamesOnlyGraphs() {
         a.stats("listed", "CREATE ()");
         a.valkey().hset("not-a-graph", "x", "y");

@@ -111,7 +111,7 @@ public final class GraphBench {
     }
 
     private static SidecarCommand command(GraphStore store, ExecutorService workers) {
-        GraphService service = new GraphService(store, workers, new GraphConfig());
+        GraphService service = new GraphService(store, workers, new GraphConfig(), Long.MAX_VALUE);
         return GraphCommands.all(service).stream().filter(c -> c.descriptor().name().equals("graph.query"))
                 .findFirst().orElseThrow();
     }
