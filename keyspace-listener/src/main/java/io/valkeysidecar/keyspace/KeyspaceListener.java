@@ -1,0 +1,194 @@
+package io.valkeysidecar.keyspace;
+
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows Valkey's keyevent notifications for every database and hands them to handlers.
+ *
+ * <p>At start (and after every reconnect, since a restarted Valkey forgets CONFIG SET) it merges the flags it
+ * needs into {@code notify-keyspace-events}, keeping whatever the operator set. Keyspace events are
+ * fire-and-forget pub/sub: whatever happened while the subscription was down is lost, and so is what a slow
+ * handler could not keep up with (the queue is bounded). In both cases handlers get {@link
+ * KeyspaceEventHandler#onResync()} so they re-check Valkey's state instead of trusting a stream with holes.
+ */
+public final class KeyspaceListener implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KeyspaceListener.class);
+
+    /** Keyevent notifications ("E") for every event class ("A"), which includes expired and evicted. */
+    public static final String REQUIRED_FLAGS = "EA";
+    private static final byte[] PATTERN = "__keyevent@*__:*".getBytes(StandardCharsets.US_ASCII);
+    private static final Object RESYNC = new Object();
+
+    private final RedisClient client;
+    private final List<KeyspaceEventHandler> handlers;
+    private final BlockingQueue<Object> queue;
+    private final Thread dispatcher;
+    private final AtomicBoolean resyncPending = new AtomicBoolean();
+    private final AtomicLong events = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile boolean running = true;
+    private StatefulRedisPubSubConnection<byte[], byte[]> subscription;
+
+    /**
+     * @param queueCapacity events buffered for handlers; beyond it events are dropped and a resync is scheduled
+     */
+    public KeyspaceListener(ClientResources resources, RedisURI upstream, List<KeyspaceEventHandler> handlers,
+                            int queueCapacity) {
+        this.client = RedisClient.create(resources, upstream);
+        this.handlers = List.copyOf(handlers);
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.dispatcher = new Thread(this::dispatch, "keyspace-listener");
+        this.dispatcher.setDaemon(true);
+    }
+
+    /** Configures notifications, subscribes, and starts dispatching. Blocks until subscribed. */
+    public void start() {
+        ensureNotifyFlags();
+        subscription = client.connectPubSub(ByteArrayCodec.INSTANCE);
+        subscription.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(byte[] pattern, byte[] channel, byte[] message) {
+                KeyspaceEvent event = KeyspaceEvent.fromChannel(channel, message);
+                if (event != null) {
+                    offer(event);
+                }
+            }
+        });
+        subscription.sync().psubscribe(PATTERN);
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                if (connection == subscription) {
+                    // Reconnected after a gap (the first connect happens before this listener exists).
+                    scheduleResync();
+                }
+            }
+        });
+        dispatcher.start();
+    }
+
+    /** Events handed to handlers so far. */
+    public long events() {
+        return events.get();
+    }
+
+    /** Events dropped because handlers fell behind (each drop leads to a resync). */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    private void offer(Object item) {
+        if (!queue.offer(item)) {
+            dropped.incrementAndGet();
+            scheduleResync();
+        }
+    }
+
+    private void scheduleResync() {
+        if (resyncPending.compareAndSet(false, true)) {
+            // Never dropped: if the queue is full the dispatcher notices the pending flag on its own.
+            queue.offer(RESYNC);
+        }
+    }
+
+    private void dispatch() {
+        while (running) {
+            Object item;
+            try {
+                item = queue.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            // A pending resync goes first: events still queued are hints that handlers re-check anyway.
+            if (resyncPending.get()) {
+                resync();
+            }
+            if (item == null || item == RESYNC) {
+                continue;
+            }
+            if (item instanceof KeyspaceEvent event) {
+                events.incrementAndGet();
+                for (KeyspaceEventHandler h : handlers) {
+                    try {
+                        h.onEvent(event);
+                    } catch (RuntimeException e) {
+                        log.warn("keyspace event handler failed on {}", event.event(), e);
+                    }
+                }
+            }
+        }
+    }
+
+    /** After a gap: notifications reconfigured, subscription confirmed, then every handler re-checks. */
+    private void resync() {
+        resyncPending.set(false);
+        try {
+            ensureNotifyFlags();
+            subscription.sync().psubscribe(PATTERN);
+        } catch (RuntimeException e) {
+            log.warn("keyspace listener cannot resubscribe yet ({}); will retry", e.getMessage());
+            sleepQuietly();
+            scheduleResync();
+            return;
+        }
+        log.info("keyspace events resubscribed after a gap; resynchronising");
+        for (KeyspaceEventHandler h : handlers) {
+            try {
+                h.onResync();
+            } catch (RuntimeException e) {
+                log.warn("keyspace resync handler failed", e);
+            }
+        }
+    }
+
+    /** Adds {@link #REQUIRED_FLAGS} to {@code notify-keyspace-events}, keeping the operator's flags. */
+    private void ensureNotifyFlags() {
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            Map<String, String> current = c.sync().configGet("notify-keyspace-events");
+            String configured = current.getOrDefault("notify-keyspace-events", "");
+            if (!NotifyFlags.covers(configured, REQUIRED_FLAGS)) {
+                String merged = NotifyFlags.merge(configured, REQUIRED_FLAGS);
+                c.sync().configSet("notify-keyspace-events", merged);
+                log.info("notify-keyspace-events was '{}', set to '{}'", configured, merged);
+            }
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        dispatcher.interrupt();
+        if (subscription != null) {
+            subscription.close();
+        }
+        client.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+}
