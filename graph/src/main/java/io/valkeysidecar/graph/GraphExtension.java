@@ -15,16 +15,20 @@ import java.util.Map;
 /** Plugs the RedisGraph-compatible GRAPH.* commands into the sidecar. */
 public final class GraphExtension implements SidecarExtension {
 
-    /** Nodes plus edges all cached graphs may hold (system property valkey.sidecar.graph.cacheEntities). */
-    static final long DEFAULT_CACHE_BUDGET = Long.getLong("valkey.sidecar.graph.cacheEntities", 20_000_000L);
+    /** Setting for how many nodes plus edges all cached graphs may hold together. */
+    static final String CACHE_BUDGET_SETTING = "graph.cache-entities";
+    static final long DEFAULT_CACHE_BUDGET = 20_000_000L;
 
     private GraphStore store;
     private GraphService service;
+    private long cacheBudget;
 
     @Override
     public List<SidecarCommand> start(SidecarRuntime runtime) {
         store = new GraphStore(runtime.upstream(), runtime.clientResources());
-        service = new GraphService(store, runtime.workers(), new GraphConfig(), DEFAULT_CACHE_BUDGET);
+        String budget = runtime.settings().get(CACHE_BUDGET_SETTING);
+        cacheBudget = budget == null ? DEFAULT_CACHE_BUDGET : Long.parseLong(budget.replace("_", ""));
+        service = new GraphService(store, runtime.workers(), new GraphConfig(), cacheBudget);
         MeterRegistry m = runtime.meterRegistry();
         FunctionCounter.builder("sidecar.graph.queries", service.queries, java.util.concurrent.atomic.AtomicLong::get)
                 .description("GRAPH.* queries run").register(m);
@@ -53,7 +57,7 @@ public final class GraphExtension implements SidecarExtension {
                 if (service != null) {
                     f.put("graph_cached_graphs", Integer.toString(service.cachedGraphs()));
                     f.put("graph_cached_entities", Long.toString(service.cachedEntities()));
-                    f.put("graph_cache_budget_entities", Long.toString(DEFAULT_CACHE_BUDGET));
+                    f.put("graph_cache_budget_entities", Long.toString(cacheBudget));
                     f.put("graph_queries", Long.toString(service.queries.get()));
                     f.put("graph_write_conflicts", Long.toString(service.writeConflicts.get()));
                     f.put("graph_cache_reloads", Long.toString(service.reloads.get()));
