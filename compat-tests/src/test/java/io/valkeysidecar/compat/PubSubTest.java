@@ -99,6 +99,23 @@ class PubSubTest {
     }
 
     @Test
+    void subscriptionsMadeInsideMultiAreTracked() throws Exception {
+        same(c -> {
+            c.call("s", 4, "MULTI", "SUBSCRIBE x y", "PSUBSCRIBE z*", "EXEC");
+            c.call("p", 1, "PUBLISH x hi").expect("s", 1);
+            c.call("s", 3, "UNSUBSCRIBE", "PING");
+            c.call("s", 2, "PUNSUBSCRIBE", "PING");
+        });
+        try (RawRespClient s = new RawRespClient(fx.host(), fx.sidecarPort())) {
+            // Valkey's EXEC array holds the first confirmation only; the second follows it on its own.
+            s.send(Scripts.encode("MULTI", "SUBSCRIBE x y", "EXEC", "UNSUBSCRIBE", "INFO sidecar"));
+            List<String> frames = RawRespClient.show(s.read(7));
+            assertThat(frames.get(3)).startsWith("*3\\r\\n$9\\r\\nsubscribe\\r\\n$1\\r\\ny");
+            assertThat(frames.get(6)).contains("# Sidecar");
+        }
+    }
+
+    @Test
     void trackingInvalidationPushesInResp3() throws Exception {
         List<String> t = same(c -> {
             c.unrecorded("r", "HELLO 3");

@@ -22,6 +22,7 @@ import io.valkeysidecar.resp.ReplyFrame;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -91,6 +92,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final Set<String> channels = new HashSet<>();
     private final Set<String> patterns = new HashSet<>();
     private final Set<String> shardChannels = new HashSet<>();
+    /**
+     * Pub/sub commands queued in the open transaction: their confirmations come nested in EXEC's reply, so the
+     * subscription sets are updated from their arguments when EXEC succeeds.
+     */
+    private final List<Slot> queuedPubSub = new ArrayList<>();
 
     private boolean admitted;
     private boolean closing;
@@ -372,6 +378,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (kind == SlotKind.HELLO) {
             s.user = helloUser(c);
         }
+        if (kind.isPubSub()) {
+            s.names = new ArrayList<>(c.argc() - 1);
+            for (int i = 1; i < c.argc(); i++) {
+                s.names.add(new String(c.argBytes(i), StandardCharsets.ISO_8859_1));
+            }
+        }
         if (expected == 0) {
             complete(s);
         } else {
@@ -525,7 +537,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (type == '*' && protocol == 2 && (isSubscribed() || head.kind.isPubSub())) {
             String kind = frame.kind();
-            return "message".equals(kind) || "pmessage".equals(kind) || "smessage".equals(kind);
+            return "message".equals(kind) || "pmessage".equals(kind) || "smessage".equals(kind)
+                    || isUnexpectedConfirmation(kind, head);
+        }
+        return false;
+    }
+
+    /**
+     * A pub/sub confirmation the head request does not expect. Valkey sends them for a SUBSCRIBE of several
+     * channels queued in MULTI: EXEC's array holds the first confirmation, the others follow it on their own.
+     */
+    private static boolean isUnexpectedConfirmation(String kind, Slot head) {
+        if (kind == null || (head.kind.isPubSub() && head.kind.confirmation.equals(kind))) {
+            return false;
+        }
+        for (SlotKind k : SlotKind.values()) {
+            if (kind.equals(k.confirmation)) {
+                return true;
+            }
         }
         return false;
     }
@@ -571,6 +600,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (!error) {
             applyStateChange(head, frame);
+        } else if (head.kind == SlotKind.EXEC) {
+            // EXECABORT: the transaction is over all the same.
+            endTransaction();
         }
         if (head.amendment != null && !error) {
             raw = head.amendment.amend(raw, protocol, client.alloc());
@@ -604,24 +636,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case MULTI -> {
                 inMulti = true;
                 multiSelect = null;
+                queuedPubSub.clear();
             }
             case EXEC -> {
-                inMulti = false;
-                if (multiSelect != null && !reply.isNull()) {
-                    db = Integer.parseInt(multiSelect);
+                if (!reply.isNull()) {
+                    if (multiSelect != null) {
+                        db = Integer.parseInt(multiSelect);
+                    }
+                    queuedPubSub.forEach(this::applySubscriptionChange);
                 }
-                multiSelect = null;
+                endTransaction();
             }
-            case DISCARD -> {
-                inMulti = false;
-                multiSelect = null;
+            case DISCARD -> endTransaction();
+            case SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE -> {
+                if (inMulti && "QUEUED".equals(reply.simpleString())) {
+                    queuedPubSub.add(s);
+                }
             }
             case MONITOR -> monitoring = true;
             case RESET -> {
                 protocol = 2;
                 db = 0;
                 user = "default";
-                inMulti = false;
+                endTransaction();
                 monitoring = false;
                 repliesOff = false;
                 channels.clear();
@@ -629,6 +666,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 shardChannels.clear();
             }
             default -> {
+            }
+        }
+    }
+
+    private void endTransaction() {
+        inMulti = false;
+        multiSelect = null;
+        queuedPubSub.clear();
+    }
+
+    /** What a pub/sub command executed inside a transaction did to the subscriptions. */
+    private void applySubscriptionChange(Slot s) {
+        Set<String> set = subscriptionSet(s.kind);
+        switch (s.kind) {
+            case SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE -> set.addAll(s.names);
+            default -> {
+                if (s.names.isEmpty()) {
+                    set.clear();
+                } else {
+                    s.names.forEach(set::remove);
+                }
             }
         }
     }

@@ -28,6 +28,8 @@ final class Slot {
     boolean failed;
     /** HELLO ... AUTH user: the user the connection becomes if Valkey accepts it. */
     String user;
+    /** Pub/sub commands: the names given (one char per byte), applied when the command is queued in MULTI. */
+    List<String> names;
     /** The client switched replies off (CLIENT REPLY OFF/SKIP): answer nothing. */
     boolean suppressed;
     /** Close the client once this slot is written (protocol violation). */
