@@ -19,8 +19,8 @@ public record CommandSpec(String name, int arity, Set<String> flags, Set<String>
 
     /**
      * True when the key specs cannot name every key the command may touch: a spec Valkey describes as
-     * "unknown" (SORT's BY/GET patterns and its STORE destination) or flags INCOMPLETE (MIGRATE ... KEYS).
-     * {@link CommandTable#keyPositions} then lists only the keys the other specs find.
+     * "unknown" (the keys SORT's BY/GET patterns read, and its STORE destination, which
+     * {@link CommandTable#keyPositions} finds by Valkey's own rule) or flags INCOMPLETE (MIGRATE ... KEYS).
      */
     public boolean keysIncomplete() {
         for (KeySpec ks : keySpecs) {

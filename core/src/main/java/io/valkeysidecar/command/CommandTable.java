@@ -79,9 +79,10 @@ public final class CommandTable {
     }
 
     /**
-     * Argument positions of the keys {@code cmd} touches, ascending, without duplicates; none for a command
-     * Valkey would reject for its key arguments (as COMMAND GETKEYS finds none), and none for specs flagged
-     * NOT_KEY (shard channels). Called for every request when the spill tier is on, so it avoids boxing:
+     * Argument positions of the keys {@code cmd} touches, ascending, without duplicates (SORT's STORE
+     * destination included, though its key spec is "unknown"; the keys its BY/GET patterns read cannot be
+     * known); none for a command Valkey would reject for its key arguments (as COMMAND GETKEYS finds none), and
+     * none for specs flagged NOT_KEY (shard channels). Called for every request when the spill tier is on, so it avoids boxing:
      * positions within one key spec are already ascending and distinct, and only commands with several specs
      * (e.g. LMOVE, SORT ... STORE) need sorting and merging.
      */
@@ -96,7 +97,31 @@ public final class CommandTable {
                 return NO_KEYS;
             }
         }
+        if (spec.name().equals("sort")) {
+            addSortStore(cmd, positions);
+        }
         return spec.keySpecs().size() == 1 ? positions.toArray() : positions.toSortedDistinctArray();
+    }
+
+    /**
+     * SORT's STORE destination: COMMAND describes it with an "unknown" key spec (STORE may follow any of the
+     * BY/GET/LIMIT options), so this follows Valkey's own sortGetKeys: options are skipped with their
+     * arguments and the last STORE that has an argument names the destination.
+     */
+    private static void addSortStore(Command cmd, Positions positions) {
+        int store = -1;
+        for (int i = 2; i < cmd.argc(); i++) {
+            if (cmd.argIs(i, "LIMIT")) {
+                i += 2;
+            } else if (cmd.argIs(i, "GET") || cmd.argIs(i, "BY")) {
+                i += 1;
+            } else if (cmd.argIs(i, "STORE") && i + 1 < cmd.argc()) {
+                store = i + 1;
+            }
+        }
+        if (store > 0) {
+            positions.accept(store);
+        }
     }
 
     /** A growable int list for key positions. */
