@@ -102,7 +102,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean closing;
     /**
      * QUIT was forwarded: Valkey answers it and closes, ignoring whatever the client pipelined after it, so
-     * the sidecar forwards nothing more and the close that follows is no upstream failure.
+     * the sidecar forwards nothing more (and answers nothing more with errors once the connection is gone).
      */
     private boolean quitSent;
     private boolean clientReading;
@@ -257,7 +257,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 held.poll();
                 services.metrics().protocolError();
                 stopReading();
-                localReplySlot("", Reply.error(violation.errorMessage()), true);
+                // Valkey's exact bytes: the offending byte is echoed raw, not re-encoded as UTF-8.
+                queueLocalReply("", Unpooled.wrappedBuffer(violation.errorBytes()), true, true);
                 break;
             }
             Command c = (Command) next;
@@ -481,10 +482,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * before the slot is queued: with no replies pending it is written (and would be forgotten) at once.
      */
     private void localReplySlot(String name, Reply reply, boolean closeAfter) {
+        queueLocalReply(name, ReplyEncoder.encode(client.alloc(), reply, protocol), reply instanceof Reply.Error,
+                closeAfter);
+    }
+
+    private void queueLocalReply(String name, ByteBuf encoded, boolean failed, boolean closeAfter) {
         Slot s = new Slot(name, SlotKind.LOCAL, null, 0, null, null, System.nanoTime());
-        s.failed = reply instanceof Reply.Error;
+        s.failed = failed;
         s.closeAfter = closeAfter;
-        s.add(ReplyEncoder.encode(client.alloc(), reply, protocol));
+        s.add(encoded);
         complete(s);
         slots.add(s);
         flushSlots();
@@ -745,14 +751,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     void onUpstreamClosed() {
-        boolean expected = closing || quitSent;
         upstream = null;
         upstreamState = UpstreamState.CLOSED;
         services.metrics().upstreamDisconnected();
+        // Not reported to the circuit breaker: a connection also ends by CLIENT KILL, client eviction or an
+        // output-buffer limit while Valkey is healthy, and a few such kills must not refuse every new client.
+        // A Valkey that is really gone shows in the connect attempts that follow.
         if (!awaiting.isEmpty()) {
-            if (!expected) {
-                services.upstream().recordFailure(new IOException("connection to Valkey lost"));
-            }
             Reply lost = Reply.error("ERR valkey-sidecar: connection to Valkey lost");
             for (Slot s : awaiting) {
                 s.expected = 0;
