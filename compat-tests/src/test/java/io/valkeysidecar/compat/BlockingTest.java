@@ -54,20 +54,20 @@ class BlockingTest {
                 c.unrecorded("a", "HELLO 3");
             }
             c.send("a", "BLPOP bq 5");
-            awaitBlocked(1);
+            fx.awaitBlockedClients(1);
             c.call("b", 1, "RPUSH bq x").expect("a", 1);
             c.send("a", "BLMOVE bsrc bdst LEFT RIGHT 5");
-            awaitBlocked(1);
+            fx.awaitBlockedClients(1);
             c.call("b", 2, "LPUSH bsrc m", "LRANGE bdst 0 -1").expect("a", 1);
             c.send("a", "BZPOPMIN bz 5");
-            awaitBlocked(1);
+            fx.awaitBlockedClients(1);
             c.call("b", 1, "ZADD bz 1.5 member").expect("a", 1);
             c.send("a", "XREAD BLOCK 5000 STREAMS bs $");
-            awaitBlocked(1);
+            fx.awaitBlockedClients(1);
             c.call("b", 1, "XADD bs 7-1 f v").expect("a", 1);
             // A request pipelined behind a blocked one is answered after it, in order.
             c.send("a", "BLPOP bq 5", "PING");
-            awaitBlocked(1);
+            fx.awaitBlockedClients(1);
             c.call("b", 1, "RPUSH bq y").expect("a", 2);
         });
         assertThat(both.get(1)).containsExactlyElementsOf(both.get(0));
@@ -82,10 +82,10 @@ class BlockingTest {
             String id = a.call("CLIENT", "ID");
             upstreamId = id.substring(1, id.length() - 2);
             a.send("BLPOP", "ghost", "0");
-            awaitBlocked(1);
+            fx.awaitBlockedClients(1);
             assertThat(clientList()).contains("id=" + upstreamId + " ");
         }
-        awaitBlocked(0);
+        fx.awaitBlockedClients(0);
         long deadline = System.nanoTime() + 3_000_000_000L;
         while (clientList().contains("id=" + upstreamId + " ") && System.nanoTime() < deadline) {
             Thread.sleep(10);
@@ -100,19 +100,6 @@ class BlockingTest {
     private static String clientList() throws IOException {
         try (RawRespClient admin = new RawRespClient(fx.host(), fx.valkeyPort())) {
             return admin.call("CLIENT", "LIST");
-        }
-    }
-
-    /** Waits until Valkey reports {@code n} blocked clients. */
-    static void awaitBlocked(int n) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        try (RawRespClient admin = new RawRespClient(fx.host(), fx.valkeyPort())) {
-            while (!admin.call("INFO", "clients").contains("blocked_clients:" + n + "\r\n")) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Valkey never had " + n + " blocked clients");
-                }
-                Thread.sleep(5);
-            }
         }
     }
 }

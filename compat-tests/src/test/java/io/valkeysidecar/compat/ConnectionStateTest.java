@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -95,6 +96,33 @@ class ConnectionStateTest {
         }
         try (RawRespClient s = new RawRespClient(fx.host(), fx.sidecarPort())) {
             assertThat(s.call("PING")).isEqualTo("+PONG\r\n");
+        }
+    }
+
+    @Test
+    void killingClientsWithRequestsInFlightDoesNotRefuseOthers() throws Exception {
+        // Valkey is healthy: connections it ends on purpose must not trip the sidecar's circuit breaker.
+        List<RawRespClient> blocked = new ArrayList<>();
+        try (RawRespClient direct = new RawRespClient(fx.host(), fx.valkeyPort())) {
+            for (int i = 0; i < 8; i++) {
+                RawRespClient c = new RawRespClient(fx.host(), fx.sidecarPort());
+                blocked.add(c);
+                String id = c.call("CLIENT", "ID");
+                c.send("BLPOP", "never" + i, "0");
+                fx.awaitBlockedClients(1);
+                assertThat(direct.call("CLIENT", "KILL", "ID", id.substring(1, id.length() - 2))).isEqualTo(":1\r\n");
+                assertThat(new String(c.readUntilClosed(3000), StandardCharsets.US_ASCII))
+                        .isEqualTo("-ERR valkey-sidecar: connection to Valkey lost\r\n");
+                fx.awaitBlockedClients(0);
+            }
+        } finally {
+            for (RawRespClient c : blocked) {
+                c.close();
+            }
+        }
+        try (RawRespClient s = new RawRespClient(fx.host(), fx.sidecarPort())) {
+            assertThat(s.call("PING")).isEqualTo("+PONG\r\n");
+            assertThat(s.call("INFO", "sidecar")).contains("upstream_circuit_state:closed");
         }
     }
 

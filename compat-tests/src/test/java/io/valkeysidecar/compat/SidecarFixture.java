@@ -107,6 +107,19 @@ public final class SidecarFixture implements AutoCloseable {
         }
     }
 
+    /** Waits until Valkey reports {@code n} blocked clients. */
+    public void awaitBlockedClients(int n) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        try (RawRespClient admin = new RawRespClient(host(), valkeyPort())) {
+            while (!admin.call("INFO", "clients").contains("blocked_clients:" + n + "\r\n")) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("Valkey never had " + n + " blocked clients");
+                }
+                Thread.sleep(5);
+            }
+        }
+    }
+
     /** Flushes everything a run may have created, through a direct connection. */
     public void flush() throws IOException {
         try (RawRespClient admin = new RawRespClient(host(), valkeyPort())) {

@@ -76,11 +76,4 @@ public final class UpstreamConnector {
         });
         return f;
     }
-
-    /** Reports a failure seen after connecting (Valkey closed a connection with requests in flight). */
-    public void recordFailure(Throwable failure) {
-        if (breaker.tryAcquirePermission()) {
-            breaker.onError(0, TimeUnit.NANOSECONDS, failure);
-        }
-    }
 }
