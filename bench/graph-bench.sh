@@ -29,16 +29,18 @@ fi
 
 if [ "$mode" = both ] || [ "$mode" = sidecar ]; then
   jar="proxy/target/valkey-sidecar.jar"
-  newest_graph_source="$(find graph/src/main -type f -newer "$jar" 2>/dev/null | head -1 || true)"
-  if [ ! -f "$jar" ] || [ -n "$newest_graph_source" ]; then
-    mvn -q -B -o -DskipTests package -pl proxy -am >/dev/null
+  if [ ! -f "$jar" ]; then
+    mvn -q -B -o -Dmaven.test.skip=true package -pl proxy -am >"$work/build.log" 2>&1 \
+      || { cat "$work/build.log" >&2; echo "cannot build $jar" >&2; exit 1; }
   fi
   valkey_port=$((20000 + RANDOM % 10000))
   sidecar_port=$((valkey_port + 1))
   valkey-server --port "$valkey_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
     --logfile "$work/valkey.log" &
   pids+=($!)
-  java ${VALKEY_SIDECAR_JAVA_OPTS:--Xms2g -Xmx6g -XX:+UseParallelGC} -jar "$jar" serve --port "$sidecar_port" \
+  # graph/target/classes first: the sidecar runs the graph code just built even if the jar is older
+  java ${VALKEY_SIDECAR_JAVA_OPTS:--Xms2g -Xmx6g -XX:+UseParallelGC} -cp "graph/target/classes:$jar" \
+    io.valkeysidecar.proxy.cli.SidecarCli serve --port "$sidecar_port" \
     --upstream "127.0.0.1:$valkey_port" --metrics-port 0 --data-dir "$work/sidecar" >"$work/sidecar.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 200); do

@@ -63,7 +63,7 @@ class CommandTest {
     void roQueryRejectsWrites() {
         assertThat(h.error("GRAPH.RO_QUERY", "cmd", "CREATE ()"))
                 .isEqualTo("ERR graph.RO_QUERY is to be executed only on read-only queries");
-        assertThat(rows(h.plain(h.call("GRAPH.RO_QUERY", "cmd", "MATCH (p:P) RETURN count(p)"))))
+        assertThat(rows(GraphHarness.plain(h.call("GRAPH.RO_QUERY", "cmd", "MATCH (p:P) RETURN count(p)"))))
                 .containsExactly(List.of(2L));
     }
 
