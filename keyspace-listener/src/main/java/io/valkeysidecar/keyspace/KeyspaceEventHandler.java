@@ -6,7 +6,7 @@ public interface KeyspaceEventHandler {
     void onEvent(KeyspaceEvent event);
 
     /**
-     * The subscription was (re-)established after a gap: events may have been lost while it was down, so
+     * The subscription was established (at start) or re-established after a gap: events may have been missed, so
      * whatever the handler derives from them must be re-checked against Valkey's current state.
      */
     void onResync();

@@ -61,7 +61,7 @@ public final class KeyspaceListener implements AutoCloseable {
         this.dispatcher.setDaemon(true);
     }
 
-    /** Configures notifications, subscribes, and starts dispatching. Blocks until subscribed. */
+    /** Configures notifications, subscribes, and starts dispatching (with a first resync). Blocks until subscribed. */
     public void start() {
         ensureNotifyFlags();
         subscription = client.connectPubSub(ByteArrayCodec.INSTANCE);
@@ -84,6 +84,8 @@ public final class KeyspaceListener implements AutoCloseable {
                 }
             }
         });
+        // Whatever happened before the sidecar (re)started was not seen either: handlers check once at start.
+        scheduleResync();
         dispatcher.start();
     }
 

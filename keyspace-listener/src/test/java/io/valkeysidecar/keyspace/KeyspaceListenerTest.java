@@ -103,10 +103,11 @@ class KeyspaceListenerTest {
         Recorder recorder = new Recorder();
         try (KeyspaceListener listener = new KeyspaceListener(resources, uri, List.of(recorder), 10_000)) {
             listener.start();
+            awaitTrue(() -> recorder.resyncs.get() == 1);
             valkey.kill();
             valkey = ValkeyProcess.startOnPort("valkey-server", dir.resolve("b2"), port, List.of("--save", ""),
                     Duration.ofSeconds(20));
-            awaitTrue(() -> recorder.resyncs.get() > 0);
+            awaitTrue(() -> recorder.resyncs.get() > 1);
             try (RedisClient client = RedisClient.create(resources, uri);
                  StatefulRedisConnection<String, String> c = client.connect()) {
                 assertThat(c.sync().configGet("notify-keyspace-events").get("notify-keyspace-events"))
