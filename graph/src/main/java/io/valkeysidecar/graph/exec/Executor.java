@@ -25,7 +25,7 @@ import java.util.Set;
  */
 public final class Executor {
 
-    /** What a query produced. {@code columns} is null for queries without RETURN. */
+    /** What a query produced. {@code columns} is null for queries without RETURN; {@code plan} is empty unless profiled. */
     public record Result(List<String> columns, List<Object[]> rows, Stats stats, List<String> plan) {
     }
 
@@ -65,9 +65,11 @@ public final class Executor {
                 }
                 rows.add(r);
             }
-            plan.addAll(p.describe(profile, q.parts().size() > 1 ? 1 : 0));
+            if (profile) {
+                plan.addAll(p.describe(true, q.parts().size() > 1 ? 1 : 0));
+            }
         }
-        if (q.parts().size() > 1) {
+        if (profile && q.parts().size() > 1) {
             plan.add(0, "Union");
         }
         return new Result(columns, rows, ctx.stats, plan);
@@ -403,7 +405,8 @@ public final class Executor {
             boolean[] any = {false};
             ctx.matcher.match(m.patterns(), m.where(), row, w -> {
                 any[0] = true;
-                out(new HashMap<>(w));
+                // downstream operators copy what they keep, so the working row is only copied when buffered
+                out(eager ? new HashMap<>(w) : w);
             });
             if (!any[0] && m.optional()) {
                 Map<String, Object> r = new HashMap<>(row);
@@ -1133,7 +1136,7 @@ public final class Executor {
                 Group grp = groups.get(key);
                 if (grp == null) {
                     grp = new Group();
-                    grp.firstRow = row;
+                    grp.firstRow = new HashMap<>(row);
                     grp.keyValues = keyValues;
                     groups.put(key, grp);
                 }
