@@ -272,6 +272,23 @@ class CypherScenarioTest {
         l.add(scenario("union all keeps duplicates")
                 .when("UNWIND [1, 2] AS x RETURN x UNION ALL UNWIND [2] AS x RETURN x")
                 .rows(row(1), row(2), row(2)).build());
+        l.add(scenario("match after with keeps bindings").given(SOCIAL)
+                .when("MATCH (a:Person {name:'Alice'}) WITH a MATCH (a)-[:KNOWS]->(b) WITH b MATCH (b)-[:LIVES_IN]->(c) "
+                        + "RETURN b.name, c.name").rows(row("Bob", "Paris")).build());
+        l.add(scenario("skip and limit from parameters").given(SOCIAL)
+                .when("CYPHER s=1 l=2 MATCH (p:Person) RETURN p.name ORDER BY p.name SKIP $s LIMIT $l")
+                .inOrder(row("Bob"), row("Carol")).build());
+        l.add(scenario("order by several keys").when("UNWIND [[1, 'b'], [0, 'z'], [1, 'a']] AS t "
+                + "RETURN t[0] AS k, t[1] AS v ORDER BY k DESC, v").inOrder(row(1, "a"), row(1, "b"), row(0, "z"))
+                .build());
+        l.add(scenario("distinct with order by").when("UNWIND [3, 1, 3, 2, 1] AS x RETURN DISTINCT x ORDER BY x DESC")
+                .inOrder(row(3), row(2), row(1)).build());
+        l.add(scenario("optional match with where keeps the row").given(SOCIAL)
+                .when("MATCH (p:Person {name:'Alice'}) OPTIONAL MATCH (p)-[r:KNOWS]->(f) WHERE f.age > 100 "
+                        + "RETURN p.name, f").rows(row("Alice", null)).build());
+        l.add(scenario("aggregate of optional nulls").given(SOCIAL)
+                .when("MATCH (p:Person) OPTIONAL MATCH (p)-[:LIVES_IN]->(c) RETURN count(c), count(*)")
+                .rows(row(2, 4)).build());
         // ---------------------------------------------------------------- functions
         l.add(scenario("entity functions").given("CREATE (:A:B {x:1, y:'s'})-[:T {w:2}]->(:C)")
                 .when("MATCH (n:A)-[r]->(m) RETURN labels(n), type(r), keys(n), properties(r).w, id(m)")
@@ -360,6 +377,11 @@ class CypherScenarioTest {
         l.add(scenario("set edge property").given("CREATE (:A)-[:R {w: 1}]->(:B)")
                 .when("MATCH ()-[r:R]->() SET r.w = r.w + 1 RETURN r.w").rows(row(2))
                 .effects("Properties set: 1").build());
+        l.add(scenario("merge a whole path").when("MERGE (a:P {n: 1})-[:R]->(b:Q {n: 2}) MERGE (a2:P {n: 1}) "
+                        + "RETURN id(a) = id(a2)")
+                .rows(row("true"))
+                .effects("Labels added: 2", "Nodes created: 2", "Properties set: 2", "Relationships created: 1")
+                .build());
         // ---------------------------------------------------------------- DELETE
         l.add(scenario("delete relationship").given(SOCIAL)
                 .when("MATCH (:Person {name:'Alice'})-[r:KNOWS]->() DELETE r").effects("Relationships deleted: 2")
@@ -369,6 +391,9 @@ class CypherScenarioTest {
         l.add(scenario("detach delete").given(SOCIAL)
                 .when("MATCH (p:Person {name:'Alice'}) DETACH DELETE p")
                 .effects("Nodes deleted: 1", "Relationships deleted: 3").build());
+        l.add(scenario("delete then aggregate in the same query").given(SOCIAL)
+                .when("MATCH (c:City) DETACH DELETE c RETURN count(*) AS deleted")
+                .rows(row(1)).effects("Nodes deleted: 1", "Relationships deleted: 2").build());
         l.add(scenario("deleted nodes are gone").given(SOCIAL, "MATCH (c:City) DETACH DELETE c")
                 .when("MATCH (n) RETURN count(n)").rows(row(4)).build());
         // ---------------------------------------------------------------- indexes and procedures
