@@ -111,6 +111,20 @@ class CommandTest {
     }
 
     @Test
+    void whereConjunctsPruneTheSearchAsSoonAsTheirVariablesAreBound() {
+        // 24 diamonds in a row: 2^24 paths from l0; only x.k = 2 leads into them
+        h.stats("prune", "UNWIND range(0, 24) AS i CREATE (:L {i: i})");
+        h.stats("prune", "MATCH (a:L), (b:L) WHERE b.i = a.i + 1 "
+                + "CREATE (a)-[:R]->(:M)-[:R]->(b), (a)-[:R]->(:M)-[:R]->(b)");
+        h.stats("prune", "MATCH (l:L {i: 0}) CREATE (:X {k: 2})-[:R]->(l), (:X {k: 1})-[:R]->(:Y)");
+        Object r = GraphHarness.plain(h.call("GRAPH.QUERY", "prune",
+                "MATCH (x:X)-[:R]->(y)-[:R*1..60]->(z) WHERE x.k = 1 RETURN count(z)", "TIMEOUT", "3000"));
+        assertThat(rows(r)).containsExactly(List.of(0L));
+        assertThat(h.error("GRAPH.QUERY", "prune", "MATCH (x:X)-[:R]->(y)-[:R*1..60]->(z) WHERE x.k = 2 "
+                + "RETURN count(z)", "TIMEOUT", "300")).contains("Query timed out");
+    }
+
+    @Test
     void syntaxErrorsNameLineAndColumn() {
         assertThat(h.error("GRAPH.QUERY", "cmd", "MATCH (n)\nRETURN n.name AS"))
                 .isEqualTo("ERR Invalid input end of input: expected an alias line: 2, column: 17, offset: 26");

@@ -66,13 +66,76 @@ final class Matcher {
         }
         List<Expr> conjuncts = new ArrayList<>();
         splitAnd(where, conjuncts);
+        List<Conjunct> saved = early;
+        early = new ArrayList<>(conjuncts.size());
+        for (Expr c : conjuncts) {
+            Set<String> vars = new HashSet<>();
+            varsOf(c, vars);
+            early.add(new Conjunct(c, vars));
+        }
         Map<String, Object> work = new HashMap<>(row);
         Set<Edge> used = Collections.newSetFromMap(new IdentityHashMap<>());
-        matchFrom(ordered, 0, conjuncts, work, used, w -> {
-            if (where == null || Values.truthy(Evaluator.eval(where, w, ctx))) {
-                out.accept(w);
+        try {
+            matchFrom(ordered, 0, conjuncts, work, used, w -> {
+                if (where == null || Values.truthy(Evaluator.eval(where, w, ctx))) {
+                    out.accept(w);
+                }
+            });
+        } finally {
+            early = saved;
+        }
+    }
+
+    /** A WHERE conjunct and the variables it reads: it is checked as soon as the last of them is bound. */
+    private record Conjunct(Expr expr, Set<String> vars) {
+    }
+
+    /** Not a valid variable name, so a conjunct that reads it is never ready before the match is complete. */
+    private static final String NEVER_BOUND = "\0";
+
+    /** The conjuncts of the WHERE being matched (saved and restored around nested pattern predicates). */
+    private List<Conjunct> early = List.of();
+
+    /** Prunes a partial match: false when a conjunct whose variables just became all bound is not true. */
+    private boolean admissible(String justBound, Map<String, Object> work) {
+        for (Conjunct c : early) {
+            if (c.vars().contains(justBound) && work.keySet().containsAll(c.vars())
+                    && !Values.truthy(Evaluator.eval(c.expr(), work, ctx))) {
+                return false;
             }
-        });
+        }
+        return true;
+    }
+
+    /** Variable names an expression reads (a superset is harmless: the conjunct is then checked at the end). */
+    static void varsOf(Expr e, Set<String> out) {
+        if (e instanceof Var v) {
+            out.add(v.name());
+        } else if (e instanceof Prop p) {
+            varsOf(p.target(), out);
+        } else if (e instanceof Binary b) {
+            varsOf(b.left(), out);
+            varsOf(b.right(), out);
+        } else if (e instanceof Unary u) {
+            varsOf(u.operand(), out);
+        } else if (e instanceof IsNull n) {
+            varsOf(n.operand(), out);
+        } else if (e instanceof LabelCheck lc) {
+            varsOf(lc.operand(), out);
+        } else if (e instanceof FuncCall f) {
+            f.args().forEach(a -> varsOf(a, out));
+        } else if (e instanceof ListLit l) {
+            l.items().forEach(a -> varsOf(a, out));
+        } else if (e instanceof MapLit m) {
+            m.values().forEach(a -> varsOf(a, out));
+        } else if (e instanceof Index ix) {
+            varsOf(ix.target(), out);
+            varsOf(ix.index(), out);
+        } else if (e instanceof Literal || e instanceof Param) {
+            return;
+        } else {
+            out.add(NEVER_BOUND); // such conjuncts are only checked on complete matches
+        }
     }
 
     /** Pattern predicate: whether at least one match exists. */
@@ -122,9 +185,11 @@ final class Matcher {
                 continue;
             }
             boolean added = bind(first.var(), n, work);
-            pathNodes.add(n);
-            expand(o, 0, n, work, used, pathNodes, pathEdges, rest);
-            pathNodes.remove(pathNodes.size() - 1);
+            if (!added || admissible(first.var(), work)) {
+                pathNodes.add(n);
+                expand(o, 0, n, work, used, pathNodes, pathEdges, rest);
+                pathNodes.remove(pathNodes.size() - 1);
+            }
             unbind(first.var(), added, work);
         }
     }
@@ -322,11 +387,13 @@ final class Matcher {
                 used.add(e);
                 boolean addedRel = bind(r.var(), e, work);
                 boolean addedNode = bind(next.var(), other, work);
-                pathEdges.add(e);
-                pathNodes.add(other);
-                expand(o, k + 1, other, work, used, pathNodes, pathEdges, rest);
-                pathNodes.remove(pathNodes.size() - 1);
-                pathEdges.remove(pathEdges.size() - 1);
+                if ((!addedRel || admissible(r.var(), work)) && (!addedNode || admissible(next.var(), work))) {
+                    pathEdges.add(e);
+                    pathNodes.add(other);
+                    expand(o, k + 1, other, work, used, pathNodes, pathEdges, rest);
+                    pathNodes.remove(pathNodes.size() - 1);
+                    pathEdges.remove(pathEdges.size() - 1);
+                }
                 unbind(next.var(), addedNode, work);
                 unbind(r.var(), addedRel, work);
                 used.remove(e);
@@ -348,7 +415,9 @@ final class Matcher {
             }
             boolean addedRel = bind(r.var(), bound, work);
             boolean addedNode = bind(next.var(), cur, work);
-            expand(o, k + 1, cur, work, used, pathNodes, pathEdges, rest);
+            if ((!addedRel || admissible(r.var(), work)) && (!addedNode || admissible(next.var(), work))) {
+                expand(o, k + 1, cur, work, used, pathNodes, pathEdges, rest);
+            }
             unbind(next.var(), addedNode, work);
             unbind(r.var(), addedRel, work);
         }
