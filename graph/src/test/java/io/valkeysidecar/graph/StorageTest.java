@@ -129,6 +129,47 @@ class StorageTest {
     }
 
     @Test
+    void aFailingWriteLeavesNoTrace() {
+        a.stats("failing", "CREATE (:F {v: 0})");
+        assertThat(a.error("GRAPH.QUERY", "failing", "UNWIND [1, 2, 0] AS x CREATE (:F {v: 10 / x})"))
+                .contains("Division by zero");
+        assertThat(a.rows("failing", "MATCH (f:F) RETURN count(f)")).containsExactly(List.of(1L));
+        assertThat(b.rows("failing", "MATCH (f:F) RETURN count(f)")).containsExactly(List.of(1L));
+        assertThat(a.valkey().hlen("failing")).isEqualTo(4L); // @graph, @ver, @meta, one node
+    }
+
+    @Test
+    void readersNeverSeeHalfAWrite() throws Exception {
+        a.stats("atomic", "CREATE (:Seed)");
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            Future<?> writer = pool.submit(() -> {
+                for (int i = 0; i < 40; i++) {
+                    a.stats("atomic", "UNWIND range(1, 25) AS i CREATE (:A)-[:R]->(:B)");
+                }
+            });
+            List<Future<?>> readers = new ArrayList<>();
+            for (GraphHarness h : List.of(a, b)) {
+                readers.add(pool.submit(() -> {
+                    while (!writer.isDone()) {
+                        List<Object> row = h.rows("atomic", "MATCH (x:A) WITH count(x) AS na "
+                                + "OPTIONAL MATCH ()-[r:R]->(y:B) RETURN na, count(r), count(y)").get(0);
+                        assertThat(row.get(0)).isEqualTo(row.get(1)).isEqualTo(row.get(2));
+                        assertThat((Long) row.get(0) % 25).isZero();
+                    }
+                }));
+            }
+            writer.get(60, TimeUnit.SECONDS);
+            for (Future<?> r : readers) {
+                r.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(b.rows("atomic", "MATCH (x:A) RETURN count(x)")).containsExactly(List.of(1000L));
+    }
+
+    @Test
     void everyValueTypeSurvivesAReloadFromValkey() {
         a.stats("types", "CREATE (:V {s: 'héllo \"q\"', i: -42, big: 9007199254740993, d: -0.125, t: true, "
                 + "f: false, l: [1, 'two', 3.5, false]})-[:E {w: 1}]->(:W)");
