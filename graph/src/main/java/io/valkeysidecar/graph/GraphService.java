@@ -350,9 +350,4 @@ public final class GraphService {
         }
         return e == null ? Reply.array(List.of()) : e.slowLog.toReply();
     }
-
-    /** Forgets all cached graphs (they are reloaded on next use). */
-    public void clear() {
-        cache.clear();
-    }
 }

@@ -171,7 +171,7 @@ public final class Parser {
                 p++;
                 if (peek().is("INDEX")) {
                     p++;
-                    return createIndex();
+                    return indexSpec();
                 }
                 return new Create(patternList());
             case "DROP":
@@ -225,10 +225,6 @@ public final class Parser {
         List<PathPat> patterns = patternList();
         Expr where = accept("WHERE") ? expr() : null;
         return new Match(optional, patterns, where);
-    }
-
-    private Clause createIndex() {
-        return indexSpec();
     }
 
     /** {@code ON :L(p, ...)} (RedisGraph 2.x) or {@code FOR (n:L) ON (n.p, ...)} / {@code FOR ()-[r:T]-() ON (r.p)}. */

@@ -4,7 +4,6 @@ import io.valkeysidecar.extension.SidecarException;
 import io.valkeysidecar.graph.cypher.Ast.*;
 import io.valkeysidecar.graph.model.Edge;
 import io.valkeysidecar.graph.model.Node;
-import io.valkeysidecar.graph.model.PathValue;
 import io.valkeysidecar.graph.model.Props;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -384,13 +383,6 @@ public final class Evaluator {
         return out;
     }
 
-    /** Whether the expression contains an aggregate call (outside list comprehension scopes it is still one). */
-    static boolean containsAggregate(Expr e) {
-        List<FuncCall> found = new ArrayList<>();
-        collectAggregates(e, found);
-        return !found.isEmpty();
-    }
-
     static void collectAggregates(Expr e, List<FuncCall> out) {
         if (e instanceof FuncCall f) {
             if (AGGREGATES.contains(f.name())) {
@@ -424,10 +416,5 @@ public final class Evaluator {
                 collectAggregates(c.otherwise(), out);
             }
         }
-    }
-
-    /** Path value helper used by named paths. */
-    static PathValue path(List<Node> nodes, List<Edge> edges) {
-        return new PathValue(List.copyOf(nodes), List.copyOf(edges));
     }
 }

@@ -34,10 +34,6 @@ public final class GraphData {
         return id >= 0 && id < nodes.size() ? nodes.get((int) id) : null;
     }
 
-    public Edge edge(long id) {
-        return id >= 0 && id < edges.size() ? edges.get((int) id) : null;
-    }
-
     public long nodeCount() {
         return nodeCount;
     }
@@ -52,16 +48,6 @@ public final class GraphData {
         for (Node n : nodes) {
             if (n != null) {
                 out.add(n);
-            }
-        }
-        return out;
-    }
-
-    public List<Edge> allEdges() {
-        List<Edge> out = new ArrayList<>((int) edgeCount);
-        for (Edge e : edges) {
-            if (e != null) {
-                out.add(e);
             }
         }
         return out;

@@ -61,9 +61,4 @@ public final class Props {
         }
         return null;
     }
-
-    public void clear() {
-        keys = NO_KEYS;
-        values = NO_VALUES;
-    }
 }
