@@ -140,8 +140,9 @@ public final class GraphService {
                                         long timeoutMillis) {
         long start = System.nanoTime();
         boolean mayWrite = mode == Mode.QUERY || mode == Mode.PROFILE;
+        // the ACL check and the version read are pipelined on the same connection: one round trip for both
         return access(db, user, key, mayWrite)
-                .thenCompose(v -> store.header(db, key))
+                .thenCombine(store.header(db, key), (ok, h) -> h)
                 .thenApplyAsync(h -> run(db, key, h, text, mode, compact, timeoutMillis, start), workers);
     }
 

@@ -144,7 +144,7 @@ class StorageTest {
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             Future<?> writer = pool.submit(() -> {
-                for (int i = 0; i < 40; i++) {
+                for (int i = 0; i < 20; i++) {
                     a.stats("atomic", "UNWIND range(1, 25) AS i CREATE (:A)-[:R]->(:B)");
                 }
             });
@@ -166,7 +166,7 @@ class StorageTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(b.rows("atomic", "MATCH (x:A) RETURN count(x)")).containsExactly(List.of(1000L));
+        assertThat(b.rows("atomic", "MATCH (x:A) RETURN count(x)")).containsExactly(List.of(500L));
     }
 
     @Test
