@@ -49,8 +49,8 @@ public final class SpillInfoSection implements InfoSection {
         f.put("unrecoverable_evictions", Long.toString(s.unrecoverableEvictions()));
         f.put("valkey_used_memory", Long.toString(controller.usedMemory()));
         f.put("memory_limit", Long.toString(controller.limit()));
-        f.put("wal_writes", Long.toString(store.walWrites()));
-        f.put("wal_grouped_ops", Long.toString(store.groupedOps()));
+        f.put("wal_syncs", Long.toString(store.walSyncs()));
+        f.put("wal_synced_ops", Long.toString(store.syncedOps()));
         return f;
     }
 }

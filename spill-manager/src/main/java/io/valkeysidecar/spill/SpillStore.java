@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * Valkey is not yet known to have happened (resolved after a crash by asking Valkey).
  *
  * <p>All mutations go through one writer thread that gathers whatever is queued into one {@link WriteBatch}
- * and one WAL write (group commit; synced when any op in it asks for durability). Every mutation reads the
+ * and one WAL write; ops that must be durable complete after a WAL sync on a thread of its own, which covers
+ * every batch written before it (group commit). Every mutation reads the
  * current entry first, so deletes can be version-checked: a sweep never removes a newer re-spilled value.
  * Reads ({@link #get}, {@link #keys}) are blocking RocksDB calls: callers keep them off event loops.
  */
@@ -78,18 +79,19 @@ public final class SpillStore implements AutoCloseable {
     private final ColumnFamilyHandle dataCf;
     private final ColumnFamilyHandle expiryCf;
     private final ColumnFamilyHandle pendingCf;
-    private final WriteOptions syncWrite = new WriteOptions().setSync(true);
-    private final WriteOptions lazyWrite = new WriteOptions();
+    private final WriteOptions unsyncedWrite = new WriteOptions();
     private final ReadOptions blockingRead = new ReadOptions();
     private final ReadOptions cacheOnlyRead = new ReadOptions().setReadTier(ReadTier.BLOCK_CACHE_TIER);
     private final FingerprintIndex index = new FingerprintIndex();
     private final Map<Integer, AtomicLong> keysPerDb = new ConcurrentHashMap<>();
     private final AtomicLong logicalBytes = new AtomicLong();
-    private final LongAdder walWrites = new LongAdder();
-    private final LongAdder groupedOps = new LongAdder();
+    private final LongAdder walSyncs = new LongAdder();
+    private final LongAdder syncedOps = new LongAdder();
     private final AtomicBoolean budgetReached = new AtomicBoolean();
     private final BlockingQueue<Op> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<SyncWaiter> syncQueue = new LinkedBlockingQueue<>();
     private final Thread writer;
+    private final Thread syncer;
     private volatile boolean closed;
     /** Owned by the writer thread after open. */
     private long lastVersion;
@@ -117,6 +119,9 @@ public final class SpillStore implements AutoCloseable {
         writer = new Thread(this::writeLoop, "spill-store-writer");
         writer.setDaemon(true);
         writer.start();
+        syncer = new Thread(this::syncLoop, "spill-store-wal-sync");
+        syncer.setDaemon(true);
+        syncer.start();
     }
 
     private ColumnFamilyOptions cf(boolean bloom) {
@@ -419,13 +424,13 @@ public final class SpillStore implements AutoCloseable {
         return index.memoryBytes();
     }
 
-    /** Synced-or-not WAL writes and the ops they carried: ops / writes is the group-commit factor. */
-    public long walWrites() {
-        return walWrites.sum();
+    /** WAL fsyncs, and the durable ops they covered: ops / syncs is the group-commit factor. */
+    public long walSyncs() {
+        return walSyncs.sum();
     }
 
-    public long groupedOps() {
-        return groupedOps.sum();
+    public long syncedOps() {
+        return syncedOps.sum();
     }
 
     private void updateBudgetState() {
@@ -491,38 +496,85 @@ public final class SpillStore implements AutoCloseable {
                 op.apply(batch);
             }
             if (wb.count() > 0) {
-                db.write(batch.sync ? syncWrite : lazyWrite, wb);
-                walWrites.increment();
-                groupedOps.add(ops.size());
+                db.write(unsyncedWrite, wb);
             }
             batch.after.forEach(Runnable::run);
             updateBudgetState();
-            batch.done.forEach(Runnable::run);
+            finish(batch, ops);
         } catch (RuntimeException | RocksDBException e) {
             log.error("spill store write of {} ops failed", ops.size(), e);
             ops.forEach(op -> op.fail(e));
         }
     }
 
+    /**
+     * Completes the ops of a written batch: at once (the write is in the OS, safe from a process crash), or
+     * once the WAL is synced if one of them asked for durability. Syncing on its own thread means an op that
+     * needs no fsync (a restore's cleanup) never waits behind a spill's, and every sync covers all batches
+     * written before it (group commit).
+     */
+    private void finish(Batch batch, List<Op> ops) {
+        if (batch.sync) {
+            syncQueue.add(new SyncWaiter(batch.done, List.copyOf(ops)));
+        } else {
+            batch.done.forEach(Runnable::run);
+        }
+    }
+
+    /** Written ops waiting for the next WAL sync. */
+    private record SyncWaiter(List<Runnable> done, List<Op> ops) {
+    }
+
+    private static final SyncWaiter STOP_SYNCING = new SyncWaiter(List.of(), List.of());
+
+    private void syncLoop() {
+        List<SyncWaiter> waiting = new ArrayList<>();
+        while (true) {
+            try {
+                waiting.add(syncQueue.take());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            syncQueue.drainTo(waiting);
+            boolean stop = waiting.removeIf(w -> w == STOP_SYNCING);
+            if (!waiting.isEmpty()) {
+                try {
+                    db.syncWal();
+                    walSyncs.increment();
+                    waiting.forEach(w -> syncedOps.add(w.ops().size()));
+                    waiting.forEach(w -> w.done().forEach(Runnable::run));
+                } catch (RuntimeException | RocksDBException e) {
+                    log.error("spill store WAL sync failed", e);
+                    waiting.forEach(w -> w.ops().forEach(op -> op.fail(e)));
+                }
+                waiting.clear();
+            }
+            if (stop) {
+                return;
+            }
+        }
+    }
+
     private void runFlush(Flush f) {
-        long removed = 0;
         try (Slice upper = new Slice(dbPrefix(f.db + 1));
              ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
              RocksIterator it = db.newIterator(dataCf, ro);
              WriteBatch wb = new WriteBatch()) {
             Batch batch = new Batch(wb);
             batch.sync = true;
+            long removed = 0;
             for (it.seek(dbPrefix(f.db)); it.isValid(); it.next()) {
                 byte[] k = it.key();
                 batch.remove(f.db, Arrays.copyOfRange(k, 4, k.length), k, header(it.value()));
                 removed++;
             }
-            db.write(syncWrite, wb);
-            walWrites.increment();
-            groupedOps.increment();
+            db.write(unsyncedWrite, wb);
             batch.after.forEach(Runnable::run);
             updateBudgetState();
-            f.future.complete(removed);
+            long n = removed;
+            batch.done.add(() -> f.future.complete(n));
+            finish(batch, List.of(f));
         } catch (RuntimeException | RocksDBException e) {
             log.error("spill store flush of db {} failed", f.db, e);
             f.fail(e);
@@ -810,6 +862,8 @@ public final class SpillStore implements AutoCloseable {
         queue.add(Shutdown.INSTANCE);
         try {
             writer.join();
+            syncQueue.add(STOP_SYNCING);
+            syncer.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -830,8 +884,7 @@ public final class SpillStore implements AutoCloseable {
         dbOptions.close();
         cfOptions.forEach(ColumnFamilyOptions::close);
         blockCache.close();
-        syncWrite.close();
-        lazyWrite.close();
+        unsyncedWrite.close();
         blockingRead.close();
         cacheOnlyRead.close();
     }

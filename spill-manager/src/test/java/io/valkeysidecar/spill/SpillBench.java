@@ -65,9 +65,9 @@ public final class SpillBench {
                     s.get(60, TimeUnit.SECONDS);
                 }
                 double spillSecs = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("spill: %d keys of 1 KB in %.2f s = %.0f keys/s (WAL writes %d for %d ops)%n",
+                System.out.printf("spill: %d keys of 1 KB in %.2f s = %.0f keys/s (%d WAL syncs for %d durable writes)%n",
                         engine.stats().spilled(), spillSecs, engine.stats().spilled() / spillSecs,
-                        store.walWrites(), store.groupedOps());
+                        store.walSyncs(), store.syncedOps());
                 System.out.printf("index on the store: %d keys, %d bytes = %.2f bytes/key%n", store.keyCount(),
                         store.indexBytes(), (double) store.indexBytes() / store.keyCount());
 
@@ -94,6 +94,47 @@ public final class SpillBench {
                 System.out.printf("restores counted by the engine: %d, engine p50 %d us, p99 %d us%n",
                         engine.stats().restored(), engine.stats().restoreLatency().percentileMicros(0.5),
                         engine.stats().restoreLatency().percentileMicros(0.99));
+
+                // The same restores while the memory controller's kind of load runs: batches of synced spills.
+                for (int from = 0; from < order.length; from += 32) {
+                    List<byte[]> batch = new ArrayList<>();
+                    for (int j = from; j < Math.min(order.length, from + 32); j++) {
+                        batch.add(("cold:" + order[j]).getBytes(StandardCharsets.UTF_8));
+                    }
+                    engine.spill(0, batch).get(60, TimeUnit.SECONDS);
+                }
+                List<CompletableFuture<String>> bgWrites = new ArrayList<>();
+                for (int i = 0; i < keys; i++) {
+                    bgWrites.add(async.set("bg:" + i, v).toCompletableFuture());
+                }
+                CompletableFuture.allOf(bgWrites.toArray(CompletableFuture[]::new)).join();
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread spiller = new Thread(() -> {
+                    List<CompletableFuture<List<SpillOutcome>>> inFlight = new ArrayList<>();
+                    for (int from = 0; from < keys && !stop.get(); from += 32) {
+                        List<byte[]> batch = new ArrayList<>();
+                        for (int i = from; i < Math.min(keys, from + 32); i++) {
+                            batch.add(("bg:" + i).getBytes(StandardCharsets.UTF_8));
+                        }
+                        inFlight.add(engine.spill(0, batch));
+                        if (inFlight.size() >= 4) {
+                            inFlight.remove(0).join();
+                        }
+                    }
+                    inFlight.forEach(CompletableFuture::join);
+                });
+                long spilledBefore = engine.stats().spilled();
+                spiller.start();
+                long[] missUnderLoad = new long[order.length];
+                int measured = 0;
+                for (int j = 0; j < order.length && spiller.isAlive(); j++) {
+                    missUnderLoad[measured++] = timedGet(engine, r, "cold:" + order[j]);
+                }
+                stop.set(true);
+                spiller.join();
+                report("restore-on-miss GET while spilling", Arrays.copyOf(missUnderLoad, measured));
+                System.out.printf("background spills during that phase: %d keys%n",
+                        engine.stats().spilled() - spilledBefore);
             } finally {
                 client.shutdown();
             }
@@ -142,7 +183,7 @@ public final class SpillBench {
     private static void report(String what, long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
-        System.out.printf("%-20s n=%d  p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us%n", what, s.length,
+        System.out.printf("%-36s n=%d  p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us%n", what, s.length,
                 s[s.length / 2] / 1e3, s[(int) (s.length * 0.99)] / 1e3, s[(int) (s.length * 0.999)] / 1e3,
                 s[s.length - 1] / 1e3);
     }

@@ -116,7 +116,8 @@ class SpillStoreTest {
             CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
             assertThat(all.stream().map(CompletableFuture::join).distinct().count()).isEqualTo(5000);
             assertThat(s.keyCount()).isEqualTo(5000);
-            assertThat(s.walWrites()).isLessThan(s.groupedOps() / 2);
+            assertThat(s.syncedOps()).isEqualTo(5000);
+            assertThat(s.walSyncs()).isLessThan(s.syncedOps() / 2);
         }
     }
 
