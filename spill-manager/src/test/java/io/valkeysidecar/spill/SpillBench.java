@@ -65,7 +65,7 @@ public final class SpillBench {
                     s.get(60, TimeUnit.SECONDS);
                 }
                 double spillSecs = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("spill: %d keys of 1 KB in %.2f s = %.0f keys/s (%d WAL syncs for %d durable writes)%n",
+                System.out.printf("spill: %d keys of 1 KB in %.2f s = %.0f keys/s (%d WAL syncs covering %d writes)%n",
                         engine.stats().spilled(), spillSecs, engine.stats().spilled() / spillSecs,
                         store.walSyncs(), store.syncedOps());
                 System.out.printf("index on the store: %d keys, %d bytes = %.2f bytes/key%n", store.keyCount(),
