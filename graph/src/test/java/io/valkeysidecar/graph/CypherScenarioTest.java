@@ -213,6 +213,9 @@ class CypherScenarioTest {
         l.add(scenario("pattern predicate in where").given(SOCIAL)
                 .when("MATCH (p:Person) WHERE (p)-[:LIVES_IN]->(:City) RETURN p.name")
                 .rows(row("Alice"), row("Bob")).build());
+        l.add(scenario("exists() of a pattern and of a property").given(SOCIAL)
+                .when("MATCH (p:Person) WHERE NOT exists((p)-[:LIVES_IN]->()) AND exists(p.age) RETURN p.name")
+                .rows(row("Carol")).build());
         l.add(scenario("regular expression").given(SOCIAL)
                 .when("MATCH (p:Person) WHERE p.name =~ 'B.*' RETURN p.name").rows(row("Bob")).build());
         // ---------------------------------------------------------------- RETURN, ORDER BY, SKIP, LIMIT
@@ -429,6 +432,8 @@ class CypherScenarioTest {
         l.add(scenario("LOAD CSV is unsupported").when("LOAD CSV FROM 'x' AS row RETURN row")
                 .error("LOAD clause is not supported").build());
         l.add(scenario("unknown function").when("RETURN frobnicate(1)").error("Unknown function 'frobnicate'").build());
+        l.add(scenario("unknown function fails even without rows")
+                .when("MATCH (n:Nothing) RETURN frobnicate(n)").error("Unknown function 'frobnicate'").build());
         l.add(scenario("unknown procedure").when("CALL db.nothing()").error("is not registered").build());
         l.add(scenario("query must end in return or update").when("MATCH (n)").error("cannot conclude with MATCH")
                 .build());

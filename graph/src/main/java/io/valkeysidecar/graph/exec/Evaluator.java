@@ -72,6 +72,9 @@ public final class Evaluator {
                 }
                 return ctx.aggregates.get(f);
             }
+            if (f.name().equals("exists") && f.args().size() == 1 && f.args().get(0) instanceof PatternPredicate pp) {
+                return ctx.matcher.exists(pp.pattern(), row);
+            }
             List<Object> args = new ArrayList<>(f.args().size());
             for (Expr a : f.args()) {
                 args.add(eval(a, row, ctx));

@@ -259,6 +259,9 @@ public final class Executor {
         } else if (e instanceof LabelCheck lc) {
             checkVars(lc.operand(), scope);
         } else if (e instanceof FuncCall f) {
+            if (!Functions.NAMES.contains(f.name()) && !Evaluator.AGGREGATES.contains(f.name())) {
+                throw SidecarException.err("Unknown function '" + f.name() + "'");
+            }
             f.args().forEach(a -> checkVars(a, scope));
         } else if (e instanceof ListLit l) {
             l.items().forEach(a -> checkVars(a, scope));

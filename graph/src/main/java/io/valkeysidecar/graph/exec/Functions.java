@@ -14,6 +14,13 @@ import java.util.concurrent.ThreadLocalRandom;
 /** Scalar and list functions. */
 final class Functions {
 
+    /** Every name {@link #call} answers, so unknown functions fail before the query runs. */
+    static final java.util.Set<String> NAMES = java.util.Set.of("id", "labels", "type", "properties", "keys",
+            "exists", "coalesce", "size", "length", "nodes", "relationships", "startnode", "endnode", "head", "last",
+            "tail", "reverse", "range", "tostring", "tointeger", "tofloat", "toboolean", "tolower", "toupper", "trim",
+            "ltrim", "rtrim", "left", "right", "substring", "replace", "split", "abs", "ceil", "floor", "round", "sqrt",
+            "sign", "log", "exp", "rand", "pi", "timestamp");
+
     private Functions() {
     }
 
