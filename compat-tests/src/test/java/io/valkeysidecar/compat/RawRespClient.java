@@ -18,7 +18,8 @@ import java.util.List;
 
 /**
  * A bare socket speaking RESP, for byte-exact comparisons: requests go out as given, replies come back as the
- * exact bytes of each top-level frame. Reads time out instead of hanging a test.
+ * exact bytes of each top-level frame. Reads time out (generously: the build machine may be busy) instead
+ * of hanging a test.
  */
 public final class RawRespClient implements AutoCloseable {
 
@@ -31,7 +32,7 @@ public final class RawRespClient implements AutoCloseable {
     public RawRespClient(String host, int port) throws IOException {
         socket = new Socket();
         socket.connect(new InetSocketAddress(host, port), 2000);
-        socket.setSoTimeout(5000);
+        socket.setSoTimeout(20_000);
         socket.setTcpNoDelay(true);
         in = socket.getInputStream();
         out = socket.getOutputStream();

@@ -51,6 +51,7 @@ public final class SpillEngine implements AutoCloseable {
     private final long maxSpillBytes;
     private final SpillStats stats = new SpillStats();
     private volatile Supplier<CompletionStage<?>> oomRelief = () -> DONE;
+    private volatile RestoreListener restoreListener = (db, key, type) -> { };
 
     /**
      * @param resources     Lettuce resources to share (null: Lettuce's own)
@@ -88,6 +89,15 @@ public final class SpillEngine implements AutoCloseable {
      */
     public CompletionStage<?> relieveMemory() {
         return oomRelief.get();
+    }
+
+    /** Told of every key a restore brought back into Valkey (SCAN uses it: such a key left the disk walk). */
+    public interface RestoreListener {
+        void restored(int db, byte[] key, String type);
+    }
+
+    public void onRestored(RestoreListener listener) {
+        this.restoreListener = listener;
     }
 
     // ---- the proxy's entry points ----
@@ -241,18 +251,23 @@ public final class SpillEngine implements AutoCloseable {
                 stats.expiredOnRead.increment();
                 return store.delete(db, key, e.version(), false).thenApply(d -> RestoreOutcome.EXPIRED);
             }
-            return restoreInto(db, e, 0).thenCompose(outcome ->
-                    // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
-                    store.delete(db, key, e.version(), false).thenApply(d -> {
-                        if (outcome == RestoreOutcome.RESTORED) {
-                            stats.restored.increment();
-                            stats.restoreBytes.add(e.payload().length);
-                            stats.restoreLatency.recordNanos(System.nanoTime() - start);
-                        } else {
-                            stats.memoryNewer.increment();
-                        }
-                        return outcome;
-                    }));
+            return restoreInto(db, e, 0).thenCompose(outcome -> {
+                if (outcome == RestoreOutcome.RESTORED) {
+                    // Before the disk copy goes, so a SCAN finds the key on disk or hears of it.
+                    restoreListener.restored(db, key, e.type());
+                }
+                // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
+                return store.delete(db, key, e.version(), false).thenApply(d -> {
+                    if (outcome == RestoreOutcome.RESTORED) {
+                        stats.restored.increment();
+                        stats.restoreBytes.add(e.payload().length);
+                        stats.restoreLatency.recordNanos(System.nanoTime() - start);
+                    } else {
+                        stats.memoryNewer.increment();
+                    }
+                    return outcome;
+                });
+            });
         });
     }
 

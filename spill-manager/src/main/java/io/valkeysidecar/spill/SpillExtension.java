@@ -27,7 +27,8 @@ public final class SpillExtension implements SidecarExtension {
         SpillConfig config = SpillConfig.fromSettings(runtime.dataDirectory().resolve("spill"), runtime.settings());
         manager = SpillManager.start(config, runtime.clientResources(), runtime.upstream());
         info = new SpillInfoSection(manager.engine(), manager.controller());
-        interceptor = new SpillInterceptor(manager.engine(), runtime::commandTable);
+        interceptor = new SpillInterceptor(manager.engine(), runtime::commandTable, manager.controller(),
+                config.memory().high());
         registerMetrics(runtime.meterRegistry());
         return SpillCommands.all(manager.engine());
     }

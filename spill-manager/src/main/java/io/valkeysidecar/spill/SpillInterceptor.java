@@ -1,5 +1,6 @@
 package io.valkeysidecar.spill;
 
+import io.valkeysidecar.command.CommandSpec;
 import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.CommandInterceptor;
@@ -15,6 +16,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -29,29 +33,63 @@ import java.util.function.Supplier;
  *       Valkey's cursor space into the store's with cursors of its own ({@link ScanCursors}).</li>
  *   <li>FLUSHDB/FLUSHALL empty the store's databases first; SWAPDB is refused while either database has
  *       spilled keys (the store is keyed by database index).</li>
+ *   <li>Writes that may grow memory (Valkey's {@code denyoom} flag) wait for the memory controller when Valkey
+ *       nears its ceiling, instead of meeting {@code -OOM} because a burst outran the controller's sampling.</li>
  * </ul>
  */
 public final class SpillInterceptor implements CommandInterceptor {
 
     /** Databases FLUSHALL clears on disk; Valkey's default "databases" setting. */
     private static final int DATABASES = 16;
+    private static final Executor ROOM_POLL = CompletableFuture.delayedExecutor(2, TimeUnit.MILLISECONDS);
+    private static final int MAX_ROOM_POLLS = 500;
 
     private final SpillEngine engine;
     private final Supplier<CommandTable> commandTable;
+    private final MemoryController controller;
+    private final double ceiling;
     private final ScanCursors cursors = new ScanCursors();
+    /** Per connection: the restore sequence number at its latest SCAN 0. */
+    private final Map<Long, Long> scanStarts = new ConcurrentHashMap<>();
+    /** Request bytes of denyoom writes admitted since the controller's sample {@link #sampledUsed}. */
+    private final AtomicLong admittedSinceSample = new AtomicLong();
+    private volatile long sampledUsed = -1;
 
-    public SpillInterceptor(SpillEngine engine, Supplier<CommandTable> commandTable) {
+    /**
+     * @param controller    whose samples of Valkey's memory gate writes
+     * @param highWatermark the controller's high watermark; writes wait once Valkey's estimated memory is
+     *                      halfway from it to the limit
+     */
+    public SpillInterceptor(SpillEngine engine, Supplier<CommandTable> commandTable, MemoryController controller,
+                            double highWatermark) {
         this.engine = engine;
         this.commandTable = commandTable;
+        this.controller = controller;
+        this.ceiling = (highWatermark + 1) / 2;
+        engine.onRestored(cursors::restored);
     }
 
     @Override
     public Interception intercept(ClientContext client, Command cmd) {
-        int db = client.database();
+        if (!commandTable.get().isLoaded() && engine.store().keyCount() > 0) {
+            // Without Valkey's key specs no spilled key could be found: a GET would miss it, a DEL resurrect it.
+            return Interception.hold(CompletableFuture.failedFuture(new SidecarException("LOADING",
+                    "valkey-sidecar has not loaded Valkey's command table yet")), null);
+        }
+        Transaction tx = transactionOf(client);
+        boolean queued = tx != null && tx.open;
+        int db = queued && tx.selected >= 0 ? tx.selected : client.database();
         switch (cmd.name()) {
             case "DEL":
             case "UNLINK":
-                return delete(client, db, keysOf(cmd));
+                // Queued in MULTI, the disk copies must survive a DISCARD or an aborted EXEC: restore instead,
+                // and Valkey's DEL at EXEC counts them.
+                return queued ? resident(client, db, cmd) : delete(client, db, keysOf(cmd));
+            case "SELECT":
+                if (queued && cmd.argc() == 2) {
+                    tx.select(cmd.argString(1));
+                }
+                return null;
             case "DBSIZE":
                 return engine.spilledCount(db) == 0 ? null
                         : Interception.hold(CompletableFuture.completedFuture(
@@ -59,12 +97,18 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "KEYS":
                 return cmd.argc() == 2 && engine.spilledCount(db) > 0 ? keys(db, cmd.argBytes(1)) : null;
             case "SCAN":
-                return scan(db, cmd);
+                return scan(client, db, cmd);
             case "RANDOMKEY":
                 return engine.spilledCount(db) == 0 ? null : randomKey(db);
             case "FLUSHDB":
+                if (queued) {
+                    return engine.spilledCount(db) == 0 ? null : refuseQueued(cmd);
+                }
                 return Interception.hold(engine.flushDb(db).thenApply(n -> null), null);
             case "FLUSHALL":
+                if (queued) {
+                    return engine.store().keyCount() == 0 ? null : refuseQueued(cmd);
+                }
                 return Interception.hold(flushAll(), null);
             case "SWAPDB":
                 return swapDb(cmd);
@@ -76,14 +120,22 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "EXEC":
             case "DISCARD":
             case "RESET":
-                Transaction ended = transactionOf(client);
-                return ended == null ? null : Interception.afterReply(ended::end);
+                return tx == null ? null : Interception.afterReply(tx::end);
             case "UNWATCH":
-                Transaction unwatched = transactionOf(client);
-                return unwatched == null ? null : Interception.afterReply(unwatched::unwatch);
+                return tx == null ? null : Interception.afterReply(tx::unwatch);
             default:
                 return resident(client, db, cmd);
         }
+    }
+
+    /**
+     * The store cannot be flushed when the command is queued (a DISCARD or an aborted EXEC would have lost the
+     * spilled keys) nor after EXEC (a restore in between would bring them back), so it is not queued at all.
+     */
+    private static Interception refuseQueued(Command cmd) {
+        return Interception.hold(CompletableFuture.failedFuture(SidecarException.err(cmd.name()
+                + " inside MULTI is not supported by valkey-sidecar while spilled keys exist (run it outside the"
+                + " transaction)")), null);
     }
 
     /** The common path: restore what is spilled, pin everything until Valkey answered. */
@@ -92,12 +144,56 @@ public final class SpillInterceptor implements CommandInterceptor {
         if (keys.isEmpty()) {
             return null;
         }
-        CompletionStage<Void> ready = engine.ensureResident(db, keys);
+        CompletionStage<Void> resident = engine.ensureResident(db, keys);
         Runnable release = releaseFor(client, db, keys, cmd.name().equals("WATCH"));
+        CompletableFuture<Void> room = roomFor(cmd);
+        CompletionStage<Void> ready = room == null ? resident : resident.thenCombine(room, (a, b) -> null);
         if (ready.toCompletableFuture().isDone() && !ready.toCompletableFuture().isCompletedExceptionally()) {
             return Interception.afterReply(release);
         }
         return Interception.hold(ready.thenApply(v -> null), release);
+    }
+
+    /**
+     * Null when {@code cmd} may go to Valkey now; otherwise a stage that completes once the memory controller
+     * freed memory. The controller samples {@code used_memory} periodically; between samples a pipelined burst
+     * of writes could reach {@code maxmemory} and be refused with {@code -OOM}, so the bytes of the writes
+     * admitted since the last sample count (twice: Valkey's encoding overhead) towards the estimate. A write
+     * still refused after a relief round (nothing spillable: pinned, too large, disk budget) gets Valkey's
+     * {@code -OOM} unchanged.
+     */
+    private CompletableFuture<Void> roomFor(Command cmd) {
+        long limit = controller.limit();
+        if (limit <= 0) {
+            return null;
+        }
+        CommandSpec spec = commandTable.get().lookup(cmd);
+        if (spec == null || !spec.hasFlag("denyoom")) {
+            return null;
+        }
+        long used = controller.usedMemory();
+        if (used != sampledUsed) {
+            sampledUsed = used;
+            admittedSinceSample.set(0);
+        }
+        long estimate = used + 2 * admittedSinceSample.addAndGet(cmd.raw().readableBytes());
+        if (estimate < ceiling * limit) {
+            return null;
+        }
+        return roomOrRelief(controller.relieve().toCompletableFuture(), used, 0);
+    }
+
+    /**
+     * Completes once the controller's next sample finds Valkey under the ceiling again (it samples after every
+     * spilled batch), or its relief round is over, or after about a second: a write never waits for a whole
+     * spill-down to the low watermark.
+     */
+    private CompletableFuture<Void> roomOrRelief(CompletableFuture<?> relief, long seen, int polls) {
+        long used = controller.usedMemory();
+        if (relief.isDone() || (used != seen && used < ceiling * controller.limit()) || polls >= MAX_ROOM_POLLS) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.runAsync(() -> { }, ROOM_POLL).thenCompose(v -> roomOrRelief(relief, seen, polls + 1));
     }
 
     private Interception delete(ClientContext client, int db, List<byte[]> keys) {
@@ -141,9 +237,12 @@ public final class SpillInterceptor implements CommandInterceptor {
 
     /**
      * SCAN walks Valkey's cursor space first; where Valkey says 0, the client gets a cursor into the store
-     * instead, and those cursors are answered from the store without asking Valkey.
+     * instead, and those cursors are answered from the store without asking Valkey. The store walk ends with
+     * the keys restored since the connection's SCAN 0 (see {@link ScanCursors}): they left the disk while the
+     * walk could no longer meet them in either tier. Interleaved scans on one connection count from the latest
+     * SCAN 0.
      */
-    private Interception scan(int db, Command cmd) {
+    private Interception scan(ClientContext client, int db, Command cmd) {
         if (cmd.argc() < 2) {
             return null;
         }
@@ -157,15 +256,31 @@ public final class SpillInterceptor implements CommandInterceptor {
                     args.match(), args.type()).thenApply(p -> {
                         List<Reply> keys = new ArrayList<>(p.keys().size());
                         p.keys().forEach(k -> keys.add(Reply.bulk(k)));
-                        String next = p.next() == null ? "0" : cursors.register(position.db(), p.next());
+                        String next = "0";
+                        if (p.next() != null) {
+                            next = cursors.register(position.db(), p.next(), position.since());
+                        } else {
+                            cursors.restoredKeys(position.since(), position.db(), args.match(), args.type())
+                                    .forEach(k -> keys.add(Reply.bulk(k)));
+                        }
                         return Reply.array(Reply.bulk(next), Reply.array(keys));
                     });
             return Interception.answer(page, null);
         }
-        if (engine.spilledCount(db) == 0) {
+        long since;
+        if (args.cursor().equals("0")) {
+            since = cursors.now();
+            if (scanStarts.put(client.connectionId(), since) == null) {
+                client.onClose(() -> scanStarts.remove(client.connectionId()));
+            }
+        } else {
+            Long started = scanStarts.get(client.connectionId());
+            since = started != null ? started : Math.max(0, cursors.now() - ScanCursors.LOG_SIZE);
+        }
+        if (engine.spilledCount(db) == 0 && !cursors.restoredSince(since, db)) {
             return null;
         }
-        String diskStart = cursors.register(db, null);
+        String diskStart = cursors.register(db, null, since);
         return Interception.hold(CompletableFuture.completedFuture(RespEdits.continueScanOnDisk(diskStart)), null);
     }
 
@@ -257,6 +372,8 @@ public final class SpillInterceptor implements CommandInterceptor {
         private final List<Pinned> queued = new ArrayList<>();
         private final List<Pinned> watched = new ArrayList<>();
         private boolean open;
+        /** The database SELECTed inside the open transaction, or -1. */
+        private int selected = -1;
 
         Transaction(long connectionId) {
             this.connectionId = connectionId;
@@ -264,6 +381,16 @@ public final class SpillInterceptor implements CommandInterceptor {
 
         void begin() {
             open = true;
+            selected = -1;
+        }
+
+        /** SELECT queued in MULTI: the commands queued after it run in that database at EXEC. */
+        void select(String index) {
+            try {
+                selected = Integer.parseInt(index);
+            } catch (NumberFormatException e) {
+                selected = -1;
+            }
         }
 
         void keep(int db, List<byte[]> keys, boolean watch) {
@@ -278,6 +405,7 @@ public final class SpillInterceptor implements CommandInterceptor {
         /** EXEC, DISCARD or RESET answered: everything kept is released. */
         void end() {
             open = false;
+            selected = -1;
             queued.forEach(p -> engine.release(p.db(), p.keys()));
             queued.clear();
             unwatch();

@@ -1,0 +1,275 @@
+package io.valkeysidecar.compat.spill;
+
+import static io.valkeysidecar.compat.spill.SpillSidecar.evict;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.TransactionResult;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * WATCH + MULTI/EXEC across spill and restore (no spurious abort, real conflicts still abort), and one key
+ * spilled, restored, written, read and deleted by several clients at once.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class TransactionsAndRacesTest {
+
+    static SpillSidecar s;
+    StatefulRedisConnection<String, String> conn;
+    RedisCommands<String, String> c;
+
+    @BeforeAll
+    static void start() {
+        s = SpillSidecar.start(64L << 20, Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        s.close();
+    }
+
+    @BeforeEach
+    void connect() {
+        conn = s.connect();
+        c = conn.sync();
+        c.flushall();
+    }
+
+    @AfterEach
+    void disconnect() {
+        conn.close();
+    }
+
+    @Test
+    void watchOfASpilledKeyDoesNotAbortAndAWatchedKeyIsNotSpilledUnderneath() {
+        c.set("w", "1");
+        assertThat(evict(c, "w")).isEqualTo(1);
+        assertThat(c.watch("w")).isEqualTo("OK");
+        try (StatefulRedisConnection<String, String> other = s.connect()) {
+            assertThat(evict(other.sync(), "w")).as("a WATCHed key stays pinned").isZero();
+            assertThat(other.sync().get("w")).as("a read by another client is no conflict").isEqualTo("1");
+        }
+        c.multi();
+        c.incr("w");
+        TransactionResult r = c.exec();
+        assertThat(r.wasDiscarded()).as("EXEC aborted by the sidecar's own restore or spill").isFalse();
+        assertThat(c.get("w")).isEqualTo("2");
+        try (StatefulRedisConnection<String, String> other = s.connect()) {
+            assertThat(evict(other.sync(), "w")).as("pins end with the transaction").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void queuedCommandsOnSpilledKeysRunOnRestoredValues() {
+        c.set("a", "10");
+        c.rpush("l", "x");
+        assertThat(evict(c, "a", "l")).isEqualTo(2);
+        c.multi();
+        c.incrby("a", 5);
+        c.rpush("l", "y");
+        try (StatefulRedisConnection<String, String> other = s.connect()) {
+            assertThat(evict(other.sync(), "a", "l")).as("keys queued in MULTI stay pinned").isZero();
+        }
+        TransactionResult r = c.exec();
+        assertThat(r.wasDiscarded()).isFalse();
+        assertThat((Long) r.get(0)).isEqualTo(15);
+        assertThat((Long) r.get(1)).isEqualTo(2);
+    }
+
+    @Test
+    void delOfSpilledKeysQueuedInMultiCountsAtExecAndSurvivesDiscard() {
+        c.set("d", "v");
+        c.set("e", "v");
+        assertThat(evict(c, "d", "e")).isEqualTo(2);
+        c.multi();
+        c.del("d", "e", "missing");
+        c.discard();
+        assertThat(c.mget("d", "e")).extracting(kv -> kv.getValue()).containsExactly("v", "v");
+        assertThat(evict(c, "d", "e")).isEqualTo(2);
+        c.multi();
+        c.unlink("d");
+        c.del("e", "missing");
+        TransactionResult r = c.exec();
+        assertThat((Long) r.get(0)).isEqualTo(1);
+        assertThat((Long) r.get(1)).isEqualTo(1);
+        assertThat(c.exists("d", "e")).isZero();
+        assertThat(c.dbsize()).isZero();
+    }
+
+    @Test
+    void selectQueuedInMultiRestoresFromTheSelectedDatabase() {
+        c.select(1);
+        c.set("s", "db1");
+        assertThat(evict(c, "s")).isEqualTo(1);
+        c.select(0);
+        c.set("s", "db0");
+        assertThat(evict(c, "s")).isEqualTo(1);
+        c.multi();
+        c.select(1);
+        c.get("s");
+        TransactionResult r = c.exec();
+        assertThat((String) r.get(1)).isEqualTo("db1");
+        assertThat(c.get("s")).as("the connection is in db 1 after EXEC").isEqualTo("db1");
+        c.select(0);
+        assertThat(c.get("s")).isEqualTo("db0");
+    }
+
+    @Test
+    void flushQueuedInMultiIsRefusedWhileKeysAreSpilled() throws Exception {
+        c.set("f", "v");
+        assertThat(evict(c, "f")).isEqualTo(1);
+        try (io.valkeysidecar.compat.RawRespClient raw = s.raw()) {
+            assertThat(raw.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(raw.call("FLUSHDB")).startsWith("-ERR FLUSHDB inside MULTI is not supported");
+            assertThat(raw.call("FLUSHALL")).startsWith("-ERR FLUSHALL inside MULTI is not supported");
+            assertThat(raw.call("DISCARD")).isEqualTo("+OK\r\n");
+        }
+        assertThat(c.get("f")).isEqualTo("v");
+        c.multi();
+        c.flushdb();
+        assertThat(c.exec().wasDiscarded()).isFalse();
+        assertThat(c.dbsize()).as("FLUSHDB queued once nothing is spilled").isZero();
+    }
+
+    @Test
+    void aRealConflictStillAborts() {
+        c.set("w", "1");
+        assertThat(evict(c, "w")).isEqualTo(1);
+        c.watch("w");
+        try (StatefulRedisConnection<String, String> other = s.connect()) {
+            other.sync().set("w", "other");
+        }
+        c.multi();
+        c.set("w", "mine");
+        assertThat(c.exec().wasDiscarded()).isTrue();
+        assertThat(c.get("w")).isEqualTo("other");
+
+        c.watch("w");
+        try (StatefulRedisConnection<String, String> other = s.connect()) {
+            assertThat(other.sync().del("w")).isEqualTo(1);
+        }
+        c.multi();
+        c.set("w", "mine");
+        assertThat(c.exec().wasDiscarded()).as("DEL of the watched key is a conflict").isTrue();
+        assertThat(c.get("w")).isNull();
+    }
+
+    @Test
+    void watchThenDiscardAndUnwatchReleaseThePins() {
+        c.set("w", "1");
+        c.watch("w");
+        c.unwatch();
+        assertThat(evict(c, "w")).isEqualTo(1);
+        c.watch("w");
+        c.multi();
+        c.get("w");
+        c.discard();
+        assertThat(evict(c, "w")).isEqualTo(1);
+        assertThat(c.get("w")).isEqualTo("1");
+    }
+
+    /**
+     * One writer sets increasing values (and now and then deletes) four keys; evictors spill them, restorers
+     * bring them back, readers check that no value ever goes backwards (a stale disk copy served or
+     * resurrected). At the end every key holds the writer's last acknowledged state, also after a restart.
+     */
+    @Test
+    void evictGetSetDelOfTheSameKeysFromSeveralClients() throws Exception {
+        String[] keys = {"race:0", "race:1", "race:2", "race:3"};
+        AtomicBoolean stop = new AtomicBoolean();
+        ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+        AtomicLong spills = new AtomicLong();
+        String[] last = new String[keys.length];
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        workers.add(CompletableFuture.runAsync(() -> {
+            try (StatefulRedisConnection<String, String> w = s.connect()) {
+                RedisCommands<String, String> wc = w.sync();
+                for (int i = 1; i <= 3000; i++) {
+                    int k = i % keys.length;
+                    if (i % 37 == 0) {
+                        long n = wc.del(keys[k]);
+                        if (n != (last[k] == null ? 0 : 1)) {
+                            problems.add("DEL " + keys[k] + " answered " + n + " with last value " + last[k]);
+                        }
+                        last[k] = null;
+                    } else {
+                        String v = String.format("%08d", i);
+                        wc.set(keys[k], v);
+                        last[k] = v;
+                    }
+                }
+            } finally {
+                stop.set(true);
+            }
+        }));
+        for (int e = 0; e < 2; e++) {
+            workers.add(CompletableFuture.runAsync(() -> {
+                try (StatefulRedisConnection<String, String> x = s.connect()) {
+                    while (!stop.get()) {
+                        spills.addAndGet(evict(x.sync(), keys));
+                    }
+                }
+            }));
+        }
+        workers.add(CompletableFuture.runAsync(() -> {
+            try (StatefulRedisConnection<String, String> x = s.connect()) {
+                while (!stop.get()) {
+                    for (String k : keys) {
+                        SpillSidecar.restore(x.sync(), k);
+                    }
+                }
+            }
+        }));
+        for (int r = 0; r < 2; r++) {
+            workers.add(CompletableFuture.runAsync(() -> {
+                try (StatefulRedisConnection<String, String> x = s.connect()) {
+                    String[] seen = new String[keys.length];
+                    while (!stop.get()) {
+                        for (int k = 0; k < keys.length; k++) {
+                            String v = x.sync().get(keys[k]);
+                            if (v != null && seen[k] != null && v.compareTo(seen[k]) < 0) {
+                                problems.add(keys[k] + " went back from " + seen[k] + " to " + v);
+                            }
+                            if (v != null) {
+                                seen[k] = v;
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        assertThat(problems).isEmpty();
+        assertThat(spills.get()).as("keys were really spilled meanwhile").isGreaterThan(50);
+        checkFinal(keys, last);
+        evict(c, keys);
+        conn.close();
+        s.restartSidecar();
+        conn = s.connect();
+        c = conn.sync();
+        checkFinal(keys, last);
+    }
+
+    private void checkFinal(String[] keys, String[] last) {
+        long live = 0;
+        for (int k = 0; k < keys.length; k++) {
+            assertThat(c.get(keys[k])).as(keys[k]).isEqualTo(last[k]);
+            live += last[k] == null ? 0 : 1;
+        }
+        assertThat(c.dbsize()).isEqualTo(live);
+    }
+}

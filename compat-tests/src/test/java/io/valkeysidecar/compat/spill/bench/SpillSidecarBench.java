@@ -1,0 +1,351 @@
+package io.valkeysidecar.compat.spill.bench;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.ProtocolKeyword;
+import io.valkeysidecar.proxy.SidecarConfig;
+import io.valkeysidecar.proxy.SidecarServer;
+import io.valkeysidecar.resp.RespLimits;
+import io.valkeysidecar.testing.TestValkey;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Benchmarks the spill tier through the whole sidecar (real valkey-server, in-process sidecar with its
+ * RocksDB store, Lettuce clients over loopback). Run by {@code bench/spill-bench-sidecar.sh}; not a test.
+ *
+ * <ol>
+ *   <li>Restore-on-miss GET latency against a resident GET, 1 KB values, interleaved in one run.</li>
+ *   <li>A Zipfian (theta 0.99) 90% GET / 10% SET workload with about 20% of the data fitting in Valkey's
+ *       memory, against the same workload with everything in memory, each through a sidecar, same run.</li>
+ *   <li>Sidecar memory per spilled key: INFO spill's index bytes over spilled keys.</li>
+ * </ol>
+ */
+public final class SpillSidecarBench {
+
+    private static final int VALUE_BYTES = 1024;
+
+    private enum Evict implements ProtocolKeyword {
+        EVICT;
+
+        @Override
+        public byte[] getBytes() {
+            return name().getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int latencyKeys = Integer.getInteger("bench.latencyKeys", 20_000);
+        int zipfKeys = Integer.getInteger("bench.zipfKeys", 60_000);
+        int threads = Integer.getInteger("bench.threads", 16);
+        int seconds = Integer.getInteger("bench.seconds", 20);
+        double residentShare = Double.parseDouble(System.getProperty("bench.residentShare", "0.2"));
+        latency(latencyKeys);
+        zipf(zipfKeys, threads, seconds, residentShare);
+    }
+
+    // ---- (a) restore-on-miss latency ----
+
+    private static void latency(int keys) throws Exception {
+        try (Stack s = Stack.start(512L << 20, Map.of())) {
+            RedisClient client = s.client();
+            try (StatefulRedisConnection<String, String> conn = client.connect()) {
+                RedisCommands<String, String> c = conn.sync();
+                load(conn.async(), "res:", keys);
+                load(conn.async(), "cold:", keys);
+                for (int from = 0; from < keys; from += 500) {
+                    String[] batch = new String[Math.min(500, keys - from)];
+                    for (int i = 0; i < batch.length; i++) {
+                        batch[i] = "cold:" + (from + i);
+                    }
+                    evict(c, batch);
+                }
+                String[] before = s.info(c, "spill");
+                long spilled = Long.parseLong(field(before, "spill_keys"));
+                long indexBytes = Long.parseLong(field(before, "spill_index_bytes"));
+                for (int i = 0; i < 2000; i++) {
+                    c.get("res:" + (keys - 1 - i));
+                }
+                long[] resident = new long[keys];
+                long[] restored = new long[keys];
+                int[] order = shuffled(keys, 7);
+                for (int j = 0; j < keys; j++) {
+                    int i = order[j];
+                    long t0 = System.nanoTime();
+                    String r = c.get("res:" + i);
+                    long t1 = System.nanoTime();
+                    String m = c.get("cold:" + i);
+                    long t2 = System.nanoTime();
+                    if (r == null || m == null || m.length() != VALUE_BYTES) {
+                        throw new IllegalStateException("missing value for key " + i);
+                    }
+                    resident[j] = t1 - t0;
+                    restored[j] = t2 - t1;
+                }
+                Arrays.sort(resident);
+                Arrays.sort(restored);
+                System.out.printf("(a) GET through the sidecar, 1 KB values, %d keys each, interleaved:%n", keys);
+                System.out.printf("    resident GET          p50 %7.1f us   p99 %7.1f us   p99.9 %7.1f us%n",
+                        pct(resident, 0.50), pct(resident, 0.99), pct(resident, 0.999));
+                System.out.printf("    restore-on-miss GET   p50 %7.1f us   p99 %7.1f us   p99.9 %7.1f us   (target p99 < 1000 us)%n",
+                        pct(restored, 0.50), pct(restored, 0.99), pct(restored, 0.999));
+                System.out.printf("(c) sidecar memory per spilled key: %d index bytes / %d spilled keys = %.2f bytes%n",
+                        indexBytes, spilled, spilled == 0 ? 0.0 : (double) indexBytes / spilled);
+            }
+        }
+    }
+
+    // ---- (b) Zipfian workload ----
+
+    private static void zipf(int keys, int threads, int seconds, double residentShare) throws Exception {
+        long datasetBytes;
+        double allInMemory;
+        try (Stack big = Stack.start(2L << 30, Map.of())) {
+            try (StatefulRedisConnection<String, String> conn = big.client().connect()) {
+                long base = Long.parseLong(field(big.info(conn.sync(), "memory"), "used_memory"));
+                load(conn.async(), "z:", keys);
+                datasetBytes = Long.parseLong(field(big.info(conn.sync(), "memory"), "used_memory")) - base;
+            }
+            allInMemory = run(big, keys, threads, seconds, "everything in memory");
+        }
+        // The controller keeps used memory between the default watermarks (0.70 and 0.85 of maxmemory): size
+        // maxmemory so that their midpoint holds the resident share of the dataset above Valkey's baseline.
+        long baseline = 1L << 20;
+        long maxmemory = (long) ((baseline + residentShare * datasetBytes) / 0.775);
+        try (Stack small = Stack.start(maxmemory, Map.of())) {
+            try (StatefulRedisConnection<String, String> conn = small.client().connect()) {
+                load(conn.async(), "z:", keys);
+            }
+            double tiered = run(small, keys, threads, seconds, "tiered");
+            try (StatefulRedisConnection<String, String> conn = small.client().connect()) {
+                RedisCommands<String, String> c = conn.sync();
+                String[] spill = small.info(c, "spill");
+                long resident = small.valkeyDbsize();
+                System.out.printf("    tiered run: Valkey maxmemory %d bytes, dataset %d bytes in memory when all resident;"
+                                + " %d of %d keys resident at the end (%.1f%%), %s keys spilled, %s restored,"
+                                + " evicted_keys %s%n", maxmemory, datasetBytes, resident, keys, 100.0 * resident / keys,
+                        field(spill, "keys_spilled"), field(spill, "keys_restored"),
+                        field(small.valkeyInfo("stats"), "evicted_keys"));
+                long spilled = Long.parseLong(field(spill, "spill_keys"));
+                long indexBytes = Long.parseLong(field(spill, "spill_index_bytes"));
+                System.out.printf("(c) after the Zipfian run: %d index bytes / %d spilled keys = %.2f bytes per spilled key%n",
+                        indexBytes, spilled, spilled == 0 ? 0.0 : (double) indexBytes / spilled);
+            }
+            System.out.printf("(b) throughput ratio tiered / everything in memory: %.3f   (target >= 0.85)%n",
+                    tiered / allInMemory);
+        }
+    }
+
+    /** {@code threads} synchronous clients, 90% GET / 10% SET over Zipfian keys; answers ops per second. */
+    private static double run(Stack s, int keys, int threads, int seconds, String label) throws Exception {
+        ZipfianGenerator zipf = new ZipfianGenerator(keys, 0.99);
+        AtomicBoolean measuring = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
+        long[] ops = new long[threads];
+        long[] misses = new long[threads];
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        String value = "v".repeat(VALUE_BYTES);
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            workers.add(CompletableFuture.runAsync(() -> {
+                SplittableRandom rnd = new SplittableRandom(id * 7919L + 1);
+                try (StatefulRedisConnection<String, String> conn = s.client().connect()) {
+                    RedisCommands<String, String> c = conn.sync();
+                    while (!stop.get()) {
+                        String key = "z:" + scramble(zipf.next(rnd), keys);
+                        if (rnd.nextInt(10) == 0) {
+                            c.set(key, value);
+                        } else if (c.get(key) == null) {
+                            misses[id]++;
+                        }
+                        if (measuring.get()) {
+                            ops[id]++;
+                        }
+                    }
+                }
+            }));
+        }
+        Thread.sleep(5_000);
+        measuring.set(true);
+        long start = System.nanoTime();
+        Thread.sleep(seconds * 1000L);
+        measuring.set(false);
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        stop.set(true);
+        CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        double throughput = Arrays.stream(ops).sum() / elapsed;
+        long lost = Arrays.stream(misses).sum();
+        System.out.printf("(b) Zipfian 0.99, 90%% GET / 10%% SET, %d keys of 1 KB, %d clients, %d s, %s: %.0f ops/s%s%n",
+                keys, threads, seconds, label, throughput, lost == 0 ? "" : "  (" + lost + " GETs answered nil!)");
+        return throughput;
+    }
+
+    /** Spreads Zipfian ranks over the key space, so hot keys are not neighbours (as YCSB's scrambled Zipfian). */
+    private static long scramble(long rank, int keys) {
+        long h = rank * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 29;
+        return Math.floorMod(h, keys);
+    }
+
+    private static void load(RedisAsyncCommands<String, String> a, String prefix, int keys) throws Exception {
+        String value = "v".repeat(VALUE_BYTES);
+        for (int from = 0; from < keys; from += 200) {
+            List<RedisFuture<String>> f = new ArrayList<>();
+            for (int i = from; i < Math.min(keys, from + 200); i++) {
+                f.add(a.set(prefix + i, value));
+            }
+            for (RedisFuture<String> x : f) {
+                x.get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static void evict(RedisCommands<String, String> c, String... keys) {
+        c.dispatch(Evict.EVICT, new IntegerOutput<>(StringCodec.UTF8), new CommandArgs<>(StringCodec.UTF8).addKeys(keys));
+    }
+
+    private static int[] shuffled(int n, long seed) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+        return a;
+    }
+
+    private static double pct(long[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) (p * sorted.length))] / 1000.0;
+    }
+
+    private static String field(String[] lines, String name) {
+        for (String l : lines) {
+            if (l.startsWith(name + ":")) {
+                return l.substring(name.length() + 1).trim();
+            }
+        }
+        throw new IllegalStateException("no " + name);
+    }
+
+    /** YCSB's Zipfian generator (Gray et al.): ranks 0..n-1, rank 0 the most popular. */
+    static final class ZipfianGenerator {
+        private final long n;
+        private final double theta;
+        private final double zetan;
+        private final double alpha;
+        private final double eta;
+
+        ZipfianGenerator(long n, double theta) {
+            this.n = n;
+            this.theta = theta;
+            this.zetan = zeta(n, theta);
+            double zeta2 = zeta(2, theta);
+            this.alpha = 1.0 / (1.0 - theta);
+            this.eta = (1 - Math.pow(2.0 / n, 1 - theta)) / (1 - zeta2 / zetan);
+        }
+
+        private static double zeta(long n, double theta) {
+            double sum = 0;
+            for (long i = 0; i < n; i++) {
+                sum += 1 / Math.pow(i + 1, theta);
+            }
+            return sum;
+        }
+
+        long next(SplittableRandom rnd) {
+            double u = rnd.nextDouble();
+            double uz = u * zetan;
+            if (uz < 1.0) {
+                return 0;
+            }
+            if (uz < 1.0 + Math.pow(0.5, theta)) {
+                return 1;
+            }
+            return (long) (n * Math.pow(eta * u - eta + 1, alpha));
+        }
+    }
+
+    /** A valkey-server with the given maxmemory (noeviction) and an in-process sidecar in front of it. */
+    private static final class Stack implements AutoCloseable {
+        final TestValkey valkey;
+        final SidecarServer sidecar;
+        private final RedisClient client;
+
+        private Stack(TestValkey valkey, SidecarServer sidecar) {
+            this.valkey = valkey;
+            this.sidecar = sidecar;
+            this.client = RedisClient.create(RedisURI.builder().withHost("127.0.0.1").withPort(sidecar.port())
+                    .withTimeout(Duration.ofSeconds(60)).build());
+        }
+
+        static Stack start(long maxmemory, Map<String, String> settings) throws Exception {
+            TestValkey valkey = TestValkey.start("--maxmemory", Long.toString(maxmemory),
+                    "--maxmemory-policy", "noeviction");
+            try {
+                SidecarConfig config = new SidecarConfig("127.0.0.1", 0,
+                        new InetSocketAddress(valkey.host(), valkey.port()), null, null,
+                        Files.createTempDirectory("spill-bench-"), 0, 10_000, RespLimits.DEFAULTS, 100_000, 1,
+                        Duration.ofSeconds(2), "valkey-server", settings);
+                return new Stack(valkey, SidecarServer.start(config));
+            } catch (Exception e) {
+                valkey.close();
+                throw e;
+            }
+        }
+
+        RedisClient client() {
+            return client;
+        }
+
+        String[] info(RedisCommands<String, String> c, String section) {
+            return c.info(section).split("\r\n");
+        }
+
+        String[] valkeyInfo(String section) {
+            RedisClient direct = RedisClient.create(valkey.uri());
+            try (StatefulRedisConnection<String, String> d = direct.connect()) {
+                return d.sync().info(section).split("\r\n");
+            } finally {
+                direct.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            }
+        }
+
+        long valkeyDbsize() {
+            RedisClient direct = RedisClient.create(valkey.uri());
+            try (StatefulRedisConnection<String, String> d = direct.connect()) {
+                return d.sync().dbsize();
+            } finally {
+                direct.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            }
+        }
+
+        @Override
+        public void close() {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            sidecar.close();
+            valkey.close();
+        }
+    }
+}
