@@ -78,12 +78,6 @@ final class Conversation implements AutoCloseable {
         return this;
     }
 
-    /** Records whether the peer closed connection {@code name} within {@code millis}. */
-    Conversation expectClosed(String name, int millis) throws IOException {
-        transcript.add(name + ": closed=" + client(name).closedByPeer(millis));
-        return this;
-    }
-
     void note(String line) {
         transcript.add(line);
     }
