@@ -176,6 +176,25 @@ public final class SpillEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * Coherence with writes the proxy did not see: when Valkey holds {@code key}, its disk copy is stale and is
+     * dropped. Never restores, so a key deleted in Valkey meanwhile cannot come back through this path. Runs
+     * under the key's lock, so it cannot interleave with a spill of the same key. Answers whether a copy went.
+     */
+    public CompletionStage<Boolean> dropIfInMemory(int db, byte[] key) {
+        long fp = KeyHash.fingerprint(db, key);
+        if (!store.mightContain(fp)) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return locks.withLock(fp, () -> existsInMemory(db, key).thenCompose(inMemory -> {
+            if (!inMemory) {
+                return CompletableFuture.completedFuture(false);
+            }
+            return CompletableFuture.supplyAsync(() -> store.get(db, key), io).thenCompose(e ->
+                    e == null ? CompletableFuture.completedFuture(false) : store.delete(db, key, e.version(), true));
+        }));
+    }
+
     /** TYPE and absolute expiry of a key as it is on disk; {@code expireAt} is -1 without TTL. */
     public record KeyMeta(String type, long expireAt) {
     }

@@ -8,6 +8,7 @@ import io.valkeysidecar.extension.InfoSection;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarExtension;
 import io.valkeysidecar.extension.SidecarRuntime;
+import io.valkeysidecar.keyspace.KeyspaceListener;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -21,6 +22,7 @@ public final class SpillExtension implements SidecarExtension {
     private SpillManager manager;
     private SpillInfoSection info;
     private SpillInterceptor interceptor;
+    private KeyspaceListener listener;
 
     @Override
     public List<SidecarCommand> start(SidecarRuntime runtime) {
@@ -29,6 +31,9 @@ public final class SpillExtension implements SidecarExtension {
         info = new SpillInfoSection(manager.engine(), manager.controller());
         interceptor = new SpillInterceptor(manager.engine(), runtime::commandTable, manager.controller(),
                 config.memory().high());
+        listener = new KeyspaceListener(runtime.clientResources(), runtime.upstream(),
+                List.of(new SpillCoherence(manager.engine())), 100_000);
+        listener.start();
         registerMetrics(runtime.meterRegistry());
         return SpillCommands.all(manager.engine());
     }
@@ -73,6 +78,9 @@ public final class SpillExtension implements SidecarExtension {
 
     @Override
     public void close() {
+        if (listener != null) {
+            listener.close();
+        }
         if (manager != null) {
             manager.close();
         }

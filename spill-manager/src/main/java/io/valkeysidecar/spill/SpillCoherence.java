@@ -1,0 +1,68 @@
+package io.valkeysidecar.spill;
+
+import io.valkeysidecar.keyspace.KeyspaceEvent;
+import io.valkeysidecar.keyspace.KeyspaceEventHandler;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the store coherent with writes the proxy did not see (clients connected to Valkey directly, scripts
+ * touching undeclared keys). Rule of the tier: when a key is in both tiers, Valkey's copy is the truth, so after
+ * an event that leaves a key in Valkey, its disk copy is dropped ({@link SpillEngine#dropIfInMemory}).
+ *
+ * <p>Events that remove a key (del, expired, evicted, rename_from, ...) are not acted on: the spiller's own
+ * DEL produces them for keys that now rightly live on disk. Valkey's own evictions are counted and reported by
+ * the {@link MemoryController} from INFO, which also sees evictions while this listener was disconnected.
+ */
+final class SpillCoherence implements KeyspaceEventHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(SpillCoherence.class);
+
+    /** Events after which the key no longer exists in Valkey. */
+    private static final Set<String> IGNORED = Set.of("del", "expired", "evicted", "rename_from", "move_from");
+
+    private final SpillEngine engine;
+
+    SpillCoherence(SpillEngine engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public void onEvent(KeyspaceEvent event) {
+        if (IGNORED.contains(event.event()) || !engine.store().mightContain(event.db(), event.key())) {
+            return;
+        }
+        dropIfInMemory(event.db(), event.key());
+    }
+
+    /** After a gap in events: any spilled key that Valkey now holds has a stale disk copy. */
+    @Override
+    public void onResync() {
+        long checked = 0;
+        long dropped = 0;
+        for (int db = 0; db < 16; db++) {
+            byte[] after = null;
+            do {
+                SpillStore.Page page = engine.store().keys(db, after, 500, null, null, System.currentTimeMillis());
+                for (byte[] key : page.keys()) {
+                    dropped += dropIfInMemory(db, key) ? 1 : 0;
+                }
+                checked += page.keys().size();
+                after = page.next();
+            } while (after != null);
+        }
+        log.info("spill store resynchronised with Valkey: {} spilled keys checked, {} stale disk copies dropped",
+                checked, dropped);
+    }
+
+    private boolean dropIfInMemory(int db, byte[] key) {
+        try {
+            return engine.dropIfInMemory(db, key).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("could not reconcile a spilled key of db {} with Valkey", db, SpillEngine.unwrap(e));
+            return false;
+        }
+    }
+}
