@@ -23,11 +23,16 @@ public final class ValkeyProcess implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path directory;
+    /** Stops the server if the JVM exits without closing it (a failed test, Ctrl-C): no orphaned servers. */
+    private final Thread orphanGuard;
 
     private ValkeyProcess(Process process, int port, Path directory) {
         this.process = process;
         this.port = port;
         this.directory = directory;
+        // SIGTERM, not SIGKILL: a supervised production server flushes its append-only file on the way out.
+        this.orphanGuard = new Thread(process::destroy, "valkey-orphan-guard-" + process.pid());
+        Runtime.getRuntime().addShutdownHook(orphanGuard);
     }
 
     /**
@@ -129,6 +134,7 @@ public final class ValkeyProcess implements AutoCloseable {
     /** Stops the server: SIGTERM (Valkey shuts down cleanly), then SIGKILL if it lingers. */
     @Override
     public void close() {
+        releaseGuard();
         if (!process.isAlive()) {
             return;
         }
@@ -145,11 +151,20 @@ public final class ValkeyProcess implements AutoCloseable {
 
     /** Kills the server without letting it shut down, as a crash would. */
     public void kill() {
+        releaseGuard();
         process.destroyForcibly();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void releaseGuard() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(orphanGuard);
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down: the guard is running or has run.
         }
     }
 
