@@ -47,7 +47,7 @@ public final class KeyspaceListener implements AutoCloseable {
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean running = true;
-    private StatefulRedisPubSubConnection<byte[], byte[]> subscription;
+    private volatile StatefulRedisPubSubConnection<byte[], byte[]> subscription;
 
     /**
      * @param queueCapacity events buffered for handlers; beyond it events are dropped and a resync is scheduled
@@ -61,32 +61,47 @@ public final class KeyspaceListener implements AutoCloseable {
         this.dispatcher.setDaemon(true);
     }
 
-    /** Configures notifications, subscribes, and starts dispatching (with a first resync). Blocks until subscribed. */
+    /**
+     * Configures notifications, subscribes, and starts dispatching (with a first resync). Blocks until
+     * subscribed; while Valkey is unreachable the dispatcher keeps retrying instead, so the sidecar still starts.
+     */
     public void start() {
-        ensureNotifyFlags();
-        subscription = client.connectPubSub(ByteArrayCodec.INSTANCE);
-        subscription.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(byte[] pattern, byte[] channel, byte[] message) {
-                KeyspaceEvent event = KeyspaceEvent.fromChannel(channel, message);
-                if (event != null) {
-                    offer(event);
-                }
-            }
-        });
-        subscription.sync().psubscribe(PATTERN);
-        client.addListener(new RedisConnectionStateListener() {
-            @Override
-            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-                if (connection == subscription) {
-                    // Reconnected after a gap (the first connect happens before this listener exists).
-                    scheduleResync();
-                }
-            }
-        });
+        try {
+            subscribe();
+        } catch (RuntimeException e) {
+            log.warn("keyspace listener cannot subscribe yet ({}); will retry", e.getMessage());
+        }
         // Whatever happened before the sidecar (re)started was not seen either: handlers check once at start.
         scheduleResync();
         dispatcher.start();
+    }
+
+    /** Merges the notification flags, connects the subscription the first time, and (re)subscribes. */
+    private void subscribe() {
+        ensureNotifyFlags();
+        if (subscription == null) {
+            StatefulRedisPubSubConnection<byte[], byte[]> s = client.connectPubSub(ByteArrayCodec.INSTANCE);
+            s.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(byte[] pattern, byte[] channel, byte[] message) {
+                    KeyspaceEvent event = KeyspaceEvent.fromChannel(channel, message);
+                    if (event != null) {
+                        offer(event);
+                    }
+                }
+            });
+            subscription = s;
+            client.addListener(new RedisConnectionStateListener() {
+                @Override
+                public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                    if (connection == subscription) {
+                        // Reconnected after a gap (the first connect happens before this listener exists).
+                        scheduleResync();
+                    }
+                }
+            });
+        }
+        subscription.sync().psubscribe(PATTERN);
     }
 
     /** Events handed to handlers so far. */
@@ -145,8 +160,7 @@ public final class KeyspaceListener implements AutoCloseable {
     private void resync() {
         resyncPending.set(false);
         try {
-            ensureNotifyFlags();
-            subscription.sync().psubscribe(PATTERN);
+            subscribe();
         } catch (RuntimeException e) {
             log.warn("keyspace listener cannot resubscribe yet ({}); will retry", e.getMessage());
             sleepQuietly();

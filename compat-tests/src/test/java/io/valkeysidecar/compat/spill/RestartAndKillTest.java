@@ -141,7 +141,9 @@ class RestartAndKillTest {
                         workers.add(CompletableFuture.runAsync(() -> churn(client, spilled, stop)));
                         long killAfter = 1000 + random.nextInt(2000);
                         Thread.sleep(killAfter);
+                        long pid = sidecar.pid();
                         sidecar.kill9();
+                        assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("pid " + pid).isEmpty();
                         stop.set(true);
                         CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
                         assertThat(acks.get()).as("writes acknowledged before the kill (seed " + seed + ")")

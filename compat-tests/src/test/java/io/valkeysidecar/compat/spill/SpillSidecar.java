@@ -79,17 +79,9 @@ final class SpillSidecar implements AutoCloseable {
         sidecar.close();
     }
 
-    int port() {
-        return sidecar.port();
-    }
-
     /** A new Lettuce connection through the sidecar (String codec). */
     StatefulRedisConnection<String, String> connect() {
         return client.connect();
-    }
-
-    RedisClient client() {
-        return client;
     }
 
     /** A raw RESP connection through the sidecar. */
@@ -139,7 +131,7 @@ final class SpillSidecar implements AutoCloseable {
 
     /** The sidecar's own commands, for Lettuce's dispatch. */
     enum SpillCommand implements ProtocolKeyword {
-        EVICT("EVICT"), RESTORE("SPILL.RESTORE"), CLEANUP("SPILL.CLEANUP");
+        EVICT("EVICT"), RESTORE("SPILL.RESTORE");
 
         private final byte[] name;
 
