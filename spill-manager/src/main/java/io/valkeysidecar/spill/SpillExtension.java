@@ -26,6 +26,9 @@ public final class SpillExtension implements SidecarExtension {
 
     @Override
     public List<SidecarCommand> start(SidecarRuntime runtime) {
+        if (!Boolean.parseBoolean(runtime.settings().getOrDefault("spill.enabled", "true"))) {
+            return List.of();
+        }
         SpillConfig config = SpillConfig.fromSettings(runtime.dataDirectory().resolve("spill"), runtime.settings());
         manager = SpillManager.start(config, runtime.clientResources(), runtime.upstream());
         info = new SpillInfoSection(manager.engine(), manager.controller());

@@ -76,6 +76,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "valkey-server to start when no --upstream is given (default: ${DEFAULT-VALUE}).")
     String valkeyBinary;
 
+    @Option(names = "--spill", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run the spill tier (cold keys to RocksDB under --data-dir/spill); --no-spill turns it off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    boolean spill;
+
     @Option(names = "--spill-high-watermark", defaultValue = "0.85",
             description = "Spill cold keys when Valkey's used memory passes this share of its maxmemory (or of "
                     + "--spill-memory-budget) (default: ${DEFAULT-VALUE}).")
@@ -129,6 +134,7 @@ final class ServeCommand implements Callable<Integer> {
                     + " < --spill-high-watermark <= 1, non-negative budgets and a positive --spill-max-key-bytes");
         }
         Map<String, String> settings = Map.of(
+                "spill.enabled", Boolean.toString(spill),
                 "spill.high-watermark", Double.toString(spillHighWatermark),
                 "spill.low-watermark", Double.toString(spillLowWatermark),
                 "spill.memory-budget-bytes", Long.toString(spillMemoryBudget),
