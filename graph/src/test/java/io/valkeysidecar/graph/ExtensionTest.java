@@ -12,6 +12,7 @@ import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarExtension;
 import io.valkeysidecar.extension.SidecarRuntime;
 import io.valkeysidecar.testing.TestValkey;
+import io.valkeysidecar.testing.TestClient;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -76,32 +77,7 @@ class ExtensionTest {
             assertThat(query.descriptor().firstKey()).isEqualTo(1);
             var cmd = GraphHarness.decode("GRAPH.QUERY", "ext", "CREATE (:X) RETURN 1");
             try {
-                query.execute(new io.valkeysidecar.extension.ClientContext() {
-                    @Override
-                    public int protocol() {
-                        return 2;
-                    }
-
-                    @Override
-                    public int database() {
-                        return 0;
-                    }
-
-                    @Override
-                    public String user() {
-                        return "default";
-                    }
-
-                    @Override
-                    public long connectionId() {
-                        return 7;
-                    }
-
-                    @Override
-                    public void onClose(Runnable hook) {
-                        // no connection in this test
-                    }
-                }, cmd).toCompletableFuture().get(30, TimeUnit.SECONDS);
+                query.execute(TestClient.DEFAULT, cmd).toCompletableFuture().get(30, TimeUnit.SECONDS);
             } finally {
                 cmd.release();
             }

@@ -6,7 +6,6 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
 import io.valkeysidecar.graph.store.GraphStore;
@@ -15,6 +14,7 @@ import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.resp.RequestDecoder;
 import io.valkeysidecar.resp.RespLimits;
 import io.valkeysidecar.testing.TestValkey;
+import io.valkeysidecar.testing.TestClient;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -101,7 +101,7 @@ public final class GraphHarness implements AutoCloseable {
         }
         Command cmd = decode(args);
         try {
-            return c.execute(new Client(user, db), cmd).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            return c.execute(TestClient.as(user, db), cmd).toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             return SidecarException.toReply(e);
         } finally {
@@ -177,23 +177,6 @@ public final class GraphHarness implements AutoCloseable {
             return out;
         }
         throw new IllegalArgumentException("unexpected reply " + r);
-    }
-
-    private record Client(String user, int database) implements ClientContext {
-        @Override
-        public int protocol() {
-            return 2;
-        }
-
-        @Override
-        public long connectionId() {
-            return 1;
-        }
-
-        @Override
-        public void onClose(Runnable hook) {
-            // Lives as long as the test: there is no connection to close.
-        }
     }
 
     @Override

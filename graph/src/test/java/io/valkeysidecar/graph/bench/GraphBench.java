@@ -15,6 +15,7 @@ import io.valkeysidecar.graph.store.GraphStore;
 import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.valkey.ValkeyProcess;
+import io.valkeysidecar.testing.TestClient;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.protocol.CommandArgs;
@@ -116,32 +117,7 @@ public final class GraphBench {
                 .findFirst().orElseThrow();
     }
 
-    private static final ClientContext CONTEXT = new ClientContext() {
-        @Override
-        public int protocol() {
-            return 2;
-        }
-
-        @Override
-        public int database() {
-            return 0;
-        }
-
-        @Override
-        public String user() {
-            return "default";
-        }
-
-        @Override
-        public long connectionId() {
-            return 1;
-        }
-
-        @Override
-        public void onClose(Runnable hook) {
-            // Lives as long as the benchmark: there is no connection to close.
-        }
-    };
+    private static final ClientContext CONTEXT = TestClient.DEFAULT;
 
     private static Client local(SidecarCommand query) {
         return new Client() {
