@@ -10,6 +10,7 @@ import io.valkeysidecar.testing.TestValkey;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,9 +61,10 @@ class KillNineTest {
     private static String[] runAndKill(int port, Path store, int cycle, long millis, Map<Integer, String> acked)
             throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
+        Path errors = store.resolveSibling("driver-" + cycle + ".err");
         Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 CrashDriver.class.getName(), Integer.toString(port),
-                store.toString(), Integer.toString(cycle + 1)).redirectError(ProcessBuilder.Redirect.DISCARD)
+                store.toString(), Integer.toString(cycle + 1)).redirectError(errors.toFile())
                 .start();
         List<String> lines = new ArrayList<>();
         Thread reader = new Thread(() -> {
@@ -87,14 +89,17 @@ class KillNineTest {
                     break;
                 }
             }
-            assertThat(p.isAlive()).as("driver alive").isTrue();
+            assertThat(p.isAlive()).as("driver alive; its stderr: %s", Files.readString(errors)).isTrue();
             assertThat(System.nanoTime()).as("driver started").isLessThan(deadline);
             Thread.sleep(20);
         }
         Thread.sleep(millis);
-        p.destroyForcibly();
+        // SIGKILL through the handle: Process.destroyForcibly() would also close our end of its stdout and
+        // lose the acknowledgements still in the pipe.
+        p.toHandle().destroyForcibly();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        reader.join(10_000);
+        reader.join(30_000);
+        assertThat(reader.isAlive()).as("driver output read to the end").isFalse();
         String[] open = null;
         synchronized (lines) {
             for (String line : lines) {

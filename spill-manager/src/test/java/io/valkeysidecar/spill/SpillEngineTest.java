@@ -41,6 +41,7 @@ class SpillEngineTest {
 
     /** Every type, in its compact and its large encoding, with and without TTL, back exactly as it was. */
     @Test
+    @SuppressWarnings("unchecked") // Lettuce's XREADGROUP takes generic varargs
     void everyTypeRoundTripsWithItsTtlExactToTheMillisecond() {
         long expireAt = System.currentTimeMillis() + 600_000 + 123;
         f.redis.set("str", "hello");
