@@ -42,7 +42,7 @@ class SpillManagerTest {
                      valkey.uri())) {
             RedisClient client = RedisClient.create(valkey.uri());
             try (StatefulRedisConnection<String, String> c = client.connect()) {
-                c.sync().psetex("short", 300, "v");
+                c.sync().psetex("short", 1500, "v");
                 c.sync().set("long", "v");
                 assertThat(await(m.engine().spill(0, List.of(b("short"), b("long")))))
                         .containsOnly(SpillOutcome.SPILLED);
