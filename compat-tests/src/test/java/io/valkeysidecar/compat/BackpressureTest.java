@@ -17,27 +17,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Load: a client that stops reading slows Valkey's writes to it instead of filling the sidecar's memory, and
  * many clients pipelining at once each get their own replies, in order.
  */
-class BackpressureTest {
-
-    private static SidecarFixture fx;
-
-    @BeforeAll
-    static void start() {
-        fx = SidecarFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
+class BackpressureTest extends SharedSidecar {
 
     @Test
     void aSlowReaderDoesNotMakeTheSidecarBuffer() throws Exception {

@@ -4,26 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Blocking commands through the sidecar: timing out, being served by another client, and abandoned. */
-class BlockingTest {
-
-    private static SidecarFixture fx;
-
-    @BeforeAll
-    static void start() {
-        fx = SidecarFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
+class BlockingTest extends SharedSidecar {
 
     @ParameterizedTest(name = "RESP{0}")
     @ValueSource(ints = {2, 3})

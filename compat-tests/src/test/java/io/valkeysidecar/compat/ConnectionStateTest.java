@@ -14,37 +14,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Transactions and the state that lives on a connection (db, name, user, protocol, reply mode, monitor),
  * compared direct vs sidecar; plus what only the sidecar can show (its upstream connection, its memory).
  */
-class ConnectionStateTest {
-
-    private static SidecarFixture fx;
-
-    @BeforeAll
-    static void start() {
-        fx = SidecarFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
-
-    private static List<String> same(Conversation.Script script) throws Exception {
-        List<List<String>> both = fx.bothWays(script);
-        assertThat(both.get(1)).containsExactlyElementsOf(both.get(0));
-        return both.get(0);
-    }
+class ConnectionStateTest extends SharedSidecar {
 
     @Test
     void transactionsWithSelectAndWatchConflicts() throws Exception {
-        List<String> t = same(c -> {
+        List<String> t = fx.same(c -> {
             c.call("a", 6, "MULTI", "SET k db0", "SELECT 5", "SET k db5", "EXEC", "GET k");
             c.call("a", 2, "SELECT 0", "GET k");
             c.call("a", 2, "WATCH k", "GET k");
@@ -60,7 +40,7 @@ class ConnectionStateTest {
 
     @Test
     void clientReplyOffOnSkip() throws Exception {
-        List<String> t = same(c -> {
+        List<String> t = fx.same(c -> {
             c.send("a", "CLIENT REPLY OFF", "SET r 1", "INCR r", "CLIENT REPLY ON", "GET r");
             c.expect("a", 2);
             c.send("a", "CLIENT REPLY SKIP", "INCR r", "GET r", "CLIENT REPLY SKIP", "NOSUCH", "PING");
@@ -165,7 +145,7 @@ class ConnectionStateTest {
 
     @Test
     void resetRestoresEveryDefault() throws Exception {
-        same(c -> {
+        fx.same(c -> {
             c.unrecorded("a", "HELLO 3");
             c.call("a", 5, "SELECT 3", "CLIENT SETNAME n", "CLIENT TRACKING ON", "MULTI", "SET k v");
             c.call("a", 1, "RESET");
@@ -205,7 +185,7 @@ class ConnectionStateTest {
 
     @Test
     void helloWithAuthAndSetnameAndAclUsers() throws Exception {
-        List<String> t = same(c -> {
+        List<String> t = fx.same(c -> {
             c.call("admin", 3, "ACL SETUSER alice reset on >alicepw ~* &* +@all",
                     "ACL SETUSER bob reset on >bobpw ~bob:* resetchannels &news +get +set +publish +subscribe +hello +auth",
                     "SET secret s");

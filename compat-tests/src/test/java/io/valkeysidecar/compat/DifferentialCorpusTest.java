@@ -10,8 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -30,19 +28,7 @@ import org.junit.jupiter.api.TestFactory;
  * HEXPIRE and the other hash-field expiry commands do not exist in Valkey 8.0; the unknown-command script
  * shows they are refused identically.
  */
-class DifferentialCorpusTest {
-
-    private static SidecarFixture fx;
-
-    @BeforeAll
-    static void start() {
-        fx = SidecarFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
+class DifferentialCorpusTest extends SharedSidecar {
 
     private static final Map<String, String[]> CORPUS = new LinkedHashMap<>();
 

@@ -3,8 +3,6 @@ package io.valkeysidecar.compat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -13,19 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * includes the sidecar's own commands. Everything else in those replies stays Valkey's, well framed in both
  * protocols, and answered in its place within a pipeline.
  */
-class ProxyFeaturesTest {
-
-    private static SidecarFixture fx;
-
-    @BeforeAll
-    static void start() {
-        fx = SidecarFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
+class ProxyFeaturesTest extends SharedSidecar {
 
     @ParameterizedTest(name = "RESP{0}")
     @ValueSource(ints = {2, 3})

@@ -3,8 +3,6 @@ package io.valkeysidecar.compat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -14,30 +12,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * writer) is held directly and through the sidecar, and the frame sequences each connection reads must be
  * equal. Publishers and writers connect to the same port as the subscriber, so both paths are exercised.
  */
-class PubSubTest {
-
-    private static SidecarFixture fx;
-
-    @BeforeAll
-    static void start() {
-        fx = SidecarFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fx.close();
-    }
-
-    private static List<String> same(Conversation.Script script) throws Exception {
-        List<List<String>> both = fx.bothWays(script);
-        assertThat(both.get(1)).containsExactlyElementsOf(both.get(0));
-        return both.get(0);
-    }
+class PubSubTest extends SharedSidecar {
 
     @ParameterizedTest(name = "RESP{0}")
     @ValueSource(ints = {2, 3})
     void subscribeMessagesPingAndUnsubscribing(int resp) throws Exception {
-        List<String> t = same(c -> {
+        List<String> t = fx.same(c -> {
             if (resp == 3) {
                 c.unrecorded("s", "HELLO 3");
             }
@@ -76,7 +56,7 @@ class PubSubTest {
     @ParameterizedTest(name = "RESP{0}")
     @ValueSource(ints = {2, 3})
     void bareUnsubscribeFromBinaryChannelNames(int resp) throws Exception {
-        List<String> t = same(c -> {
+        List<String> t = fx.same(c -> {
             if (resp == 3) {
                 c.unrecorded("s", "HELLO 3");
             }
@@ -100,7 +80,7 @@ class PubSubTest {
 
     @Test
     void subscriptionsMadeInsideMultiAreTracked() throws Exception {
-        same(c -> {
+        fx.same(c -> {
             c.call("s", 4, "MULTI", "SUBSCRIBE x y", "PSUBSCRIBE z*", "EXEC");
             c.call("p", 1, "PUBLISH x hi").expect("s", 1);
             c.call("s", 3, "UNSUBSCRIBE", "PING");
@@ -117,7 +97,7 @@ class PubSubTest {
 
     @Test
     void trackingInvalidationPushesInResp3() throws Exception {
-        List<String> t = same(c -> {
+        List<String> t = fx.same(c -> {
             c.unrecorded("r", "HELLO 3");
             c.call("r", 4, "CLIENT TRACKING ON", "GET k1", "MGET k2 k3", "HGETALL h");
             c.call("w", 1, "SET k1 v").expect("r", 1);
@@ -144,7 +124,7 @@ class PubSubTest {
 
     @Test
     void trackingRedirectToAResp2Subscriber() throws Exception {
-        List<String> t = same(c -> {
+        List<String> t = fx.same(c -> {
             String idFrame = c.unrecorded("inv", "CLIENT ID");
             String id = idFrame.substring(1, idFrame.indexOf('\\'));
             c.call("inv", 1, "SUBSCRIBE __redis__:invalidate");

@@ -1,5 +1,7 @@
 package io.valkeysidecar.compat;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.lettuce.core.RedisURI;
 import io.valkeysidecar.proxy.SidecarConfig;
 import io.valkeysidecar.proxy.SidecarServer;
@@ -153,6 +155,13 @@ public final class SidecarFixture implements AutoCloseable {
         awaitNoOtherClients();
         List<String> viaSidecar = Conversation.hold(sidecarPort(), script);
         return List.of(direct, viaSidecar);
+    }
+
+    /** {@link #bothWays} that also asserts both transcripts are identical; returns the transcript. */
+    public List<String> same(Conversation.Script script) throws Exception {
+        List<List<String>> both = bothWays(script);
+        assertThat(both.get(1)).containsExactlyElementsOf(both.get(0));
+        return both.get(0);
     }
 
     @Override
