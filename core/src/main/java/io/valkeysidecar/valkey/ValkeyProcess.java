@@ -168,6 +168,38 @@ public final class ValkeyProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops a valkey-server an earlier run left behind in its directory (its supervisor was killed with SIGKILL,
+     * so no hook stopped it), found by the pidfile the server wrote there. Two servers must never share one
+     * directory: the new one would write the same append-only file. SIGTERM lets it flush first.
+     */
+    public static void stopLeftover(Path pidFile, Duration timeout) throws IOException {
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile).trim());
+        } catch (NumberFormatException e) {
+            Files.delete(pidFile);
+            return;
+        }
+        java.util.Optional<ProcessHandle> leftover = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().command().map(c -> c.contains("valkey")).orElse(false));
+        if (leftover.isPresent()) {
+            log.warn("a valkey-server left by an earlier run (pid {}) still holds {}; stopping it", pid,
+                    pidFile.getParent());
+            ProcessHandle h = leftover.get();
+            h.destroy();
+            try {
+                h.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                h.destroyForcibly();
+            }
+        }
+        Files.deleteIfExists(pidFile);
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);

@@ -104,8 +104,11 @@ public final class SidecarServer implements AutoCloseable {
         long startedAt = System.currentTimeMillis();
         InetSocketAddress upstream = config.upstream();
         if (upstream == null) {
-            supervisedValkey = ValkeyProcess.start(config.valkeyBinary(), config.dataDir().resolve("valkey"),
-                    List.of("--appendonly", "yes", "--maxmemory-policy", "noeviction"), Duration.ofSeconds(30));
+            Path valkeyDir = config.dataDir().resolve("valkey");
+            Path pidFile = valkeyDir.resolve("valkey.pid").toAbsolutePath();
+            ValkeyProcess.stopLeftover(pidFile, Duration.ofSeconds(30));
+            supervisedValkey = ValkeyProcess.start(config.valkeyBinary(), valkeyDir, List.of("--appendonly", "yes",
+                    "--maxmemory-policy", "noeviction", "--pidfile", pidFile.toString()), Duration.ofSeconds(30));
             upstream = new InetSocketAddress(supervisedValkey.host(), supervisedValkey.port());
         }
         boolean epoll = Epoll.isAvailable();
