@@ -42,7 +42,7 @@ public final class SpillInterceptor implements CommandInterceptor {
     /** Databases FLUSHALL clears on disk; Valkey's default "databases" setting. */
     private static final int DATABASES = 16;
     private static final Executor ROOM_POLL = CompletableFuture.delayedExecutor(2, TimeUnit.MILLISECONDS);
-    private static final int MAX_ROOM_POLLS = 500;
+    private static final long MAX_ROOM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final SpillEngine engine;
     private final Supplier<CommandTable> commandTable;
@@ -156,44 +156,49 @@ public final class SpillInterceptor implements CommandInterceptor {
 
     /**
      * Null when {@code cmd} may go to Valkey now; otherwise a stage that completes once the memory controller
-     * freed memory. The controller samples {@code used_memory} periodically; between samples a pipelined burst
-     * of writes could reach {@code maxmemory} and be refused with {@code -OOM}, so the bytes of the writes
-     * admitted since the last sample count (twice: Valkey's encoding overhead) towards the estimate. A write
-     * still refused after a relief round (nothing spillable: pinned, too large, disk budget) gets Valkey's
-     * {@code -OOM} unchanged.
+     * made room. The controller samples {@code used_memory} periodically; between samples a pipelined burst
+     * of writes (which Valkey also holds in its query buffers) could reach {@code maxmemory} and be refused
+     * with {@code -OOM}, so the bytes of the writes admitted since the last sample count (twice: Valkey's
+     * encoding overhead) towards the estimate. A waiting write is admitted like a new one once the controller
+     * made progress, so writes released together do not overshoot together. After about a second a write goes
+     * to Valkey whatever the estimate; if nothing could be spilled (pinned, too large, disk budget) it gets
+     * Valkey's {@code -OOM} unchanged.
      */
     private CompletableFuture<Void> roomFor(Command cmd) {
-        long limit = controller.limit();
-        if (limit <= 0) {
+        if (controller.limit() <= 0) {
             return null;
         }
         CommandSpec spec = commandTable.get().lookup(cmd);
         if (spec == null || !spec.hasFlag("denyoom")) {
             return null;
         }
+        return admit(cmd.raw().readableBytes(), System.nanoTime() + MAX_ROOM_WAIT_NANOS);
+    }
+
+    private CompletableFuture<Void> admit(long bytes, long deadline) {
         long used = controller.usedMemory();
         if (used != sampledUsed) {
             sampledUsed = used;
             admittedSinceSample.set(0);
         }
-        long estimate = used + 2 * admittedSinceSample.addAndGet(cmd.raw().readableBytes());
-        if (estimate < ceiling * limit) {
+        long estimate = used + 2 * admittedSinceSample.addAndGet(bytes);
+        if (estimate < ceiling * controller.limit() || System.nanoTime() > deadline) {
             return null;
         }
-        return roomOrRelief(controller.relieve().toCompletableFuture(), used, 0);
+        admittedSinceSample.addAndGet(-bytes);
+        return roomOrRelief(controller.relieve().toCompletableFuture(), used, deadline).thenCompose(v -> {
+            CompletableFuture<Void> again = admit(bytes, deadline);
+            return again == null ? CompletableFuture.completedFuture(null) : again;
+        });
     }
 
-    /**
-     * Completes once the controller's next sample finds Valkey under the ceiling again (it samples after every
-     * spilled batch), or its relief round is over, or after about a second: a write never waits for a whole
-     * spill-down to the low watermark.
-     */
-    private CompletableFuture<Void> roomOrRelief(CompletableFuture<?> relief, long seen, int polls) {
+    /** Completes once the controller sampled again under the ceiling (it samples after every spilled batch). */
+    private CompletableFuture<Void> roomOrRelief(CompletableFuture<?> relief, long seen, long deadline) {
         long used = controller.usedMemory();
-        if (relief.isDone() || (used != seen && used < ceiling * controller.limit()) || polls >= MAX_ROOM_POLLS) {
+        if (relief.isDone() || (used != seen && used < ceiling * controller.limit()) || System.nanoTime() > deadline) {
             return CompletableFuture.completedFuture(null);
         }
-        return CompletableFuture.runAsync(() -> { }, ROOM_POLL).thenCompose(v -> roomOrRelief(relief, seen, polls + 1));
+        return CompletableFuture.runAsync(() -> { }, ROOM_POLL).thenCompose(v -> roomOrRelief(relief, seen, deadline));
     }
 
     private Interception delete(ClientContext client, int db, List<byte[]> keys) {

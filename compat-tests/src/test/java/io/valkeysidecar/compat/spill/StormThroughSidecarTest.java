@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class StormThroughSidecarTest {
 
-    static final long MAXMEMORY = 3L << 20;
-    static final int KEYS = 7_900;
+    static final long MAXMEMORY = 4L << 20;
+    static final int KEYS = 10_500;
     static final int CHUNK = 100;
     static final int WRITERS = 2;
 
