@@ -30,15 +30,15 @@ public final class GraphExtension implements SidecarExtension {
         cacheBudget = budget == null ? DEFAULT_CACHE_BUDGET : Long.parseLong(budget.replace("_", ""));
         service = new GraphService(store, runtime.workers(), new GraphConfig(), cacheBudget);
         MeterRegistry m = runtime.meterRegistry();
-        FunctionCounter.builder("sidecar.graph.queries", service.queries, java.util.concurrent.atomic.AtomicLong::get)
+        FunctionCounter.builder("graph.queries", service.queries, java.util.concurrent.atomic.AtomicLong::get)
                 .description("GRAPH.* queries run").register(m);
-        FunctionCounter.builder("sidecar.graph.write.conflicts", service.writeConflicts,
+        FunctionCounter.builder("graph.write.conflicts", service.writeConflicts,
                 java.util.concurrent.atomic.AtomicLong::get)
                 .description("graph writes retried because another writer committed first").register(m);
-        FunctionCounter.builder("sidecar.graph.cache.reloads", service.reloads,
+        FunctionCounter.builder("graph.cache.reloads", service.reloads,
                 java.util.concurrent.atomic.AtomicLong::get)
                 .description("graphs (re)loaded from Valkey into the sidecar cache").register(m);
-        Gauge.builder("sidecar.graph.cache.entities", service, GraphService::cachedEntities)
+        Gauge.builder("graph.cache.entities", service, GraphService::cachedEntities)
                 .description("nodes plus edges held in the sidecar graph cache").register(m);
         return GraphCommands.all(service);
     }

@@ -85,8 +85,8 @@ class ExtensionTest {
             assertThat(ext.infoSections().get(0).fields()).containsEntry("graph_queries", "1")
                     .containsEntry("graph_cached_graphs", "1").containsEntry("graph_cached_entities", "1")
                     .containsEntry("graph_cache_budget_entities", "1000");
-            assertThat(registry.get("sidecar.graph.queries").functionCounter().count()).isEqualTo(1.0);
-            assertThat(registry.get("sidecar.graph.cache.entities").gauge().value()).isEqualTo(1.0);
+            assertThat(registry.get("graph.queries").functionCounter().count()).isEqualTo(1.0);
+            assertThat(registry.get("graph.cache.entities").gauge().value()).isEqualTo(1.0);
         } finally {
             ext.close();
             workers.shutdownNow();

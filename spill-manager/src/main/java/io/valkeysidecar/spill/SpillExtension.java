@@ -62,17 +62,17 @@ public final class SpillExtension implements SidecarExtension {
     private void registerMetrics(MeterRegistry r) {
         SpillStore store = manager.store();
         SpillStats s = manager.engine().stats();
-        Gauge.builder("sidecar.spill.keys", store, SpillStore::keyCount).register(r);
-        Gauge.builder("sidecar.spill.bytes", store, SpillStore::logicalBytes).register(r);
-        Gauge.builder("sidecar.spill.disk.usage.bytes", store, SpillStore::diskUsageBytes).register(r);
-        Gauge.builder("sidecar.spill.disk.budget.reached", store, st -> st.budgetReached() ? 1 : 0).register(r);
-        Gauge.builder("sidecar.spill.index.bytes", store, SpillStore::indexBytes).register(r);
-        counter(r, "sidecar.spill.keys.spilled", s, SpillStats::spilled);
-        counter(r, "sidecar.spill.keys.restored", s, SpillStats::restored);
-        counter(r, "sidecar.spill.keys.cleaned", s, SpillStats::cleaned);
-        counter(r, "sidecar.spill.write.races", s, SpillStats::raced);
-        counter(r, "sidecar.spill.refused.budget", s, SpillStats::refusedBudget);
-        counter(r, "sidecar.spill.unrecoverable.evictions", s, SpillStats::unrecoverableEvictions);
+        Gauge.builder("spill.keys", store, SpillStore::keyCount).register(r);
+        Gauge.builder("spill.bytes", store, SpillStore::logicalBytes).register(r);
+        Gauge.builder("spill.disk.usage.bytes", store, SpillStore::diskUsageBytes).register(r);
+        Gauge.builder("spill.disk.budget.reached", store, st -> st.budgetReached() ? 1 : 0).register(r);
+        Gauge.builder("spill.index.bytes", store, SpillStore::indexBytes).register(r);
+        counter(r, "spill.keys.spilled", s, SpillStats::spilled);
+        counter(r, "spill.keys.restored", s, SpillStats::restored);
+        counter(r, "spill.keys.cleaned", s, SpillStats::cleaned);
+        counter(r, "spill.write.races", s, SpillStats::raced);
+        counter(r, "spill.refused.budget", s, SpillStats::refusedBudget);
+        counter(r, "spill.unrecoverable.evictions", s, SpillStats::unrecoverableEvictions);
     }
 
     private static void counter(MeterRegistry r, String name, SpillStats s, ToDoubleFunction<SpillStats> f) {

@@ -214,8 +214,8 @@ class SpillCommandsTest {
                     .containsEntry("keys_restored", "1").containsEntry("unrecoverable_evictions", "0")
                     .containsKeys("restore_latency_p99_us", "spill_disk_usage_bytes", "spill_index_bytes_per_key");
             assertThat(registry.getMeters().stream().map(m -> m.getId().getName()).collect(Collectors.toSet()))
-                    .contains("sidecar.spill.keys", "sidecar.spill.keys.spilled", "sidecar.spill.unrecoverable.evictions");
-            assertThat(registry.get("sidecar.spill.keys").gauge().value()).isEqualTo(1.0);
+                    .contains("spill.keys", "spill.keys.spilled", "spill.unrecoverable.evictions");
+            assertThat(registry.get("spill.keys").gauge().value()).isEqualTo(1.0);
         } finally {
             resources.shutdown();
         }
