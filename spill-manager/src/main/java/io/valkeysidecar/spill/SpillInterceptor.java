@@ -42,7 +42,8 @@ public final class SpillInterceptor implements CommandInterceptor {
     /** Databases FLUSHALL clears on disk; Valkey's default "databases" setting. */
     private static final int DATABASES = 16;
     private static final Executor ROOM_POLL = CompletableFuture.delayedExecutor(2, TimeUnit.MILLISECONDS);
-    private static final long MAX_ROOM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a write may wait for room before Valkey's -OOM is passed on (a busy host needs seconds). */
+    private static final long MAX_ROOM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final SpillEngine engine;
     private final Supplier<CommandTable> commandTable;

@@ -1,4 +1,4 @@
-package io.valkeysidecar.compat.spill;
+package io.valkeysidecar.spill;
 
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisFuture;
@@ -18,17 +18,18 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Deterministic keys of every type: key i has a type, ten 400-byte members (beyond the listpack limits, so
  * hashes, sets and zsets take their large encodings) and an absolute expiry or none. Written and read back
- * in one canonical text form ({@code type|content|pexpiretime}) through any client connection.
+ * in one canonical text form ({@code type|content|pexpiretime}) through any client connection. Shared (test-jar)
+ * by the engine's storm test and the through-sidecar tests in compat-tests.
  */
-final class Dataset {
+public final class Dataset {
 
-    static final String[] TYPES = {"string", "hash", "list", "set", "zset", "stream"};
+    public static final String[] TYPES = {"string", "hash", "list", "set", "zset", "stream"};
 
     /** Key i: name, type, members, absolute expiry in ms (0 = none). */
-    record Spec(String key, String type, List<String> parts, long expireAt) {
+    public record Spec(String key, String type, List<String> parts, long expireAt) {
 
         /** The bytes of the members: roughly what the key weighs in Valkey. */
-        long logicalBytes() {
+        public long logicalBytes() {
             return parts.stream().mapToLong(String::length).sum();
         }
     }
@@ -36,7 +37,7 @@ final class Dataset {
     private Dataset() {
     }
 
-    static Spec spec(String prefix, int i, long expireAt) {
+    public static Spec spec(String prefix, int i, long expireAt) {
         SplittableRandom rnd = new SplittableRandom(i);
         List<String> parts = new ArrayList<>();
         for (int p = 0; p < 10; p++) {
@@ -50,7 +51,7 @@ final class Dataset {
     }
 
     /** Writes the key (and its expiry) through {@code a}; completes when Valkey answered both. */
-    static CompletableFuture<?> write(RedisAsyncCommands<String, String> a, Spec s) {
+    public static CompletableFuture<?> write(RedisAsyncCommands<String, String> a, Spec s) {
         CompletableFuture<?> written = content(a, s).toCompletableFuture();
         if (s.expireAt() == 0) {
             return written;
@@ -92,7 +93,7 @@ final class Dataset {
     }
 
     /** What a client reads back, in the form of {@link #expected}. */
-    static CompletableFuture<String> read(RedisAsyncCommands<String, String> a, Spec s) {
+    public static CompletableFuture<String> read(RedisAsyncCommands<String, String> a, Spec s) {
         CompletableFuture<String> content;
         switch (s.type()) {
             case "string":
@@ -128,7 +129,7 @@ final class Dataset {
         return content.thenCombine(expiry, (c, e) -> c + "|" + e).thenCombine(type, (c, t) -> t + "|" + c);
     }
 
-    static String expected(Spec s) {
+    public static String expected(Spec s) {
         List<String> p = s.parts();
         String c;
         switch (s.type()) {
@@ -159,7 +160,7 @@ final class Dataset {
     }
 
     /** What reading an expired (or never written) key gives: no content, no expiry, type none. */
-    static String gone(Spec s) {
+    public static String gone(Spec s) {
         String empty;
         switch (s.type()) {
             case "string":
