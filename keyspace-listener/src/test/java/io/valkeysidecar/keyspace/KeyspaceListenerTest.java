@@ -8,6 +8,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.valkeysidecar.testing.Await;
 import io.valkeysidecar.valkey.ValkeyProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,7 +81,7 @@ class KeyspaceListenerTest {
                 cmd.hset("h", "f", "v");
                 cmd.psetex("short", 50, "x");
                 cmd.select(0);
-                awaitTrue(() -> recorder.saw(0, "set", "written") && recorder.saw(3, "hset", "h")
+                Await.until(() -> recorder.saw(0, "set", "written") && recorder.saw(3, "hset", "h")
                         && recorder.saw(3, "expired", "short"));
                 assertThat(recorder.saw(3, "del", "nothing")).as("no event for a key that did not exist").isFalse();
 
@@ -89,7 +89,7 @@ class KeyspaceListenerTest {
                 for (int i = 0; i < 3000; i++) {
                     cmd.set("fill:" + i, big);
                 }
-                awaitTrue(() -> recorder.events.stream().anyMatch(KeyspaceEvent::isEviction));
+                Await.until(() -> recorder.events.stream().anyMatch(KeyspaceEvent::isEviction));
             }
         }
     }
@@ -103,30 +103,20 @@ class KeyspaceListenerTest {
         Recorder recorder = new Recorder();
         try (KeyspaceListener listener = new KeyspaceListener(resources, uri, List.of(recorder), 10_000)) {
             listener.start();
-            awaitTrue(() -> recorder.resyncs.get() == 1);
+            Await.until(() -> recorder.resyncs.get() == 1);
             valkey.kill();
             valkey = ValkeyProcess.startOnPort("valkey-server", dir.resolve("b2"), port, List.of("--save", ""),
                     Duration.ofSeconds(20));
-            awaitTrue(() -> recorder.resyncs.get() > 1);
+            Await.until(() -> recorder.resyncs.get() > 1);
             try (RedisClient client = RedisClient.create(resources, uri);
                  StatefulRedisConnection<String, String> c = client.connect()) {
                 assertThat(c.sync().configGet("notify-keyspace-events").get("notify-keyspace-events"))
                         .as("flags set again on the restarted server").isNotEmpty();
                 c.sync().set("after-restart", "1");
             }
-            awaitTrue(() -> recorder.saw(0, "set", "after-restart"));
+            Await.until(() -> recorder.saw(0, "set", "after-restart"));
         } finally {
             valkey.close();
-        }
-    }
-
-    private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 20 s");
-            }
-            Thread.sleep(20);
         }
     }
 }

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.valkeysidecar.keyspace.KeyspaceListener;
+import io.valkeysidecar.testing.Await;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +48,7 @@ class SpillCoherenceTest {
         f.spill("k");
         try (KeyspaceListener listener = listen()) {
             f.redis.set("k", "written directly");
-            awaitTrue(() -> !f.store.mightContain(0, b("k")));
+            Await.until(() -> !f.store.mightContain(0, b("k")));
             f.redis.del("k");
             assertThat(f.getThroughSidecar("k")).as("the deleted key stays deleted").isNull();
         }
@@ -62,7 +62,7 @@ class SpillCoherenceTest {
         f.spill("b");
         f.redis.set("a", "direct");
         try (KeyspaceListener listener = listen()) {
-            awaitTrue(() -> !f.store.mightContain(0, b("a")));
+            Await.until(() -> !f.store.mightContain(0, b("a")));
             assertThat(f.store.mightContain(0, b("b"))).as("a key only on disk stays there").isTrue();
             assertThat(f.getThroughSidecar("b")).isEqualTo("2");
         }
@@ -75,18 +75,8 @@ class SpillCoherenceTest {
         try (KeyspaceListener listener = listen()) {
             f.redis.set("other", "x");
             f.redis.del("other");
-            awaitTrue(() -> listener.events() >= 2);
+            Await.until(() -> listener.events() >= 2);
             assertThat(f.getThroughSidecar("gone")).isEqualTo("v");
-        }
-    }
-
-    private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 20 s");
-            }
-            Thread.sleep(20);
         }
     }
 }
