@@ -13,15 +13,10 @@ import io.valkeysidecar.compat.RawRespClient;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,36 +26,10 @@ import org.junit.jupiter.api.Timeout;
  * all of them agree on what exists. Keys that expired on disk are never listed or served.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
-class KeyspaceOverBothTiersTest {
+class KeyspaceOverBothTiersTest extends SharedSpillSidecar {
 
     static final int KEYS = 3000;
     static final String[] TYPES = {"string", "hash", "list", "set", "zset"};
-
-    static SpillSidecar s;
-    StatefulRedisConnection<String, String> conn;
-    RedisCommands<String, String> c;
-
-    @BeforeAll
-    static void start() {
-        s = SpillSidecar.start(64L << 20, Map.of());
-    }
-
-    @AfterAll
-    static void stop() {
-        s.close();
-    }
-
-    @BeforeEach
-    void connect() {
-        conn = s.connect();
-        c = conn.sync();
-        c.flushall();
-    }
-
-    @AfterEach
-    void disconnect() {
-        conn.close();
-    }
 
     /** KEYS keys "k:<i>" of rotating types; every other one spilled. Answers the spilled ones. */
     private List<String> populate() {

@@ -6,15 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.lettuce.core.CopyArgs;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
 import io.valkeysidecar.compat.RawRespClient;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,33 +19,7 @@ import org.junit.jupiter.api.Timeout;
  * maxmemory is large enough that the memory controller leaves them alone.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class SpilledKeyCommandsTest {
-
-    static SpillSidecar s;
-    StatefulRedisConnection<String, String> conn;
-    RedisCommands<String, String> c;
-
-    @BeforeAll
-    static void start() {
-        s = SpillSidecar.start(64L << 20, Map.of());
-    }
-
-    @AfterAll
-    static void stop() {
-        s.close();
-    }
-
-    @BeforeEach
-    void connect() {
-        conn = s.connect();
-        c = conn.sync();
-        assertThat(c.flushall()).isEqualTo("OK");
-    }
-
-    @org.junit.jupiter.api.AfterEach
-    void disconnect() {
-        conn.close();
-    }
+class SpilledKeyCommandsTest extends SharedSpillSidecar {
 
     private void spilled(String... keys) {
         assertThat(evict(c, keys)).as("EVICT").isEqualTo(keys.length);

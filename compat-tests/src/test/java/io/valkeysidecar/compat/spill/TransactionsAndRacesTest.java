@@ -8,16 +8,11 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,33 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * spilled, restored, written, read and deleted by several clients at once.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
-class TransactionsAndRacesTest {
-
-    static SpillSidecar s;
-    StatefulRedisConnection<String, String> conn;
-    RedisCommands<String, String> c;
-
-    @BeforeAll
-    static void start() {
-        s = SpillSidecar.start(64L << 20, Map.of());
-    }
-
-    @AfterAll
-    static void stop() {
-        s.close();
-    }
-
-    @BeforeEach
-    void connect() {
-        conn = s.connect();
-        c = conn.sync();
-        c.flushall();
-    }
-
-    @AfterEach
-    void disconnect() {
-        conn.close();
-    }
+class TransactionsAndRacesTest extends SharedSpillSidecar {
 
     @Test
     void watchOfASpilledKeyDoesNotAbortAndAWatchedKeyIsNotSpilledUnderneath() {
