@@ -73,7 +73,9 @@ class SpillManagerTest {
                 long evicted = Long.parseLong(c.sync().info("stats").lines()
                         .filter(l -> l.startsWith("evicted_keys:")).findFirst().orElseThrow().substring(13).trim());
                 assertThat(evicted).isPositive();
-                waitFor("the eviction count", () -> m.engine().stats().unrecoverableEvictions() == evicted);
+                // At least every eviction seen so far: Valkey goes on evicting while over maxmemory (any command,
+                // the controller's own INFO included, makes it evict), so the count may grow past this snapshot.
+                waitFor("the eviction count", () -> m.engine().stats().unrecoverableEvictions() >= evicted);
             } finally {
                 client.shutdown();
             }
