@@ -4,6 +4,7 @@
 # GET, SET, LPUSH, LRANGE_100 at pipeline 1 and 16, with 3-byte and 1 KB values, direct and through the
 # sidecar alternately, then prints ops/s, p50/p99 latency and the sidecar/direct ratio.
 #   bench/proxy-bench.sh [requests-per-run]        (default 200000)
+#   PROXY_BENCH_SIDECAR_ARGS="--no-spill --io-threads 2" bench/proxy-bench.sh   (extra serve options)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 requests="${1:-200000}"
@@ -22,7 +23,8 @@ jar="$root/proxy/target/valkey-sidecar.jar"
 valkey-server --port "$valkey_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/valkey.log" &
 pids+=($!)
 java ${VALKEY_SIDECAR_JAVA_OPTS:--Xms1g -Xmx1g} -jar "$jar" serve --port "$sidecar_port" \
-  --upstream "127.0.0.1:$valkey_port" --metrics-port 0 --data-dir "$work/sidecar" 2>"$work/sidecar.log" &
+  --upstream "127.0.0.1:$valkey_port" --metrics-port 0 --data-dir "$work/sidecar" ${PROXY_BENCH_SIDECAR_ARGS:-} \
+  2>"$work/sidecar.log" &
 pids+=($!)
 for _ in $(seq 1 100); do
   valkey-cli -p "$sidecar_port" ping >/dev/null 2>&1 && break
@@ -51,4 +53,5 @@ for pipeline in 1 16; do
         name[1], P, S, $2, $5, $7, $10, $13, $15, $10 / $2, $13 - $5 }'
   done
 done
-echo "valkey-server $(valkey-server --version | awk '{print $3}'); $requests requests per run, $clients clients; $(nproc) cores"
+echo "valkey-server $(valkey-server --version | awk '{print $3}'); $requests requests per run, $clients clients; $(nproc) cores;" \
+  "sidecar options: ${PROXY_BENCH_SIDECAR_ARGS:-defaults}"
