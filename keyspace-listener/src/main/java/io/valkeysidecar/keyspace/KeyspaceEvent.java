@@ -10,11 +10,7 @@ import java.nio.charset.StandardCharsets;
  */
 public record KeyspaceEvent(int db, String event, byte[] key) {
 
-    /** Events that remove a key without a client asking for it. */
-    public boolean isExpiry() {
-        return "expired".equals(event);
-    }
-
+    /** Valkey dropped the key to stay under maxmemory. */
     public boolean isEviction() {
         return "evicted".equals(event);
     }

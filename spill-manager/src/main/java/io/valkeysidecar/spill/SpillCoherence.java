@@ -42,7 +42,7 @@ final class SpillCoherence implements KeyspaceEventHandler {
     public void onResync() {
         long checked = 0;
         long dropped = 0;
-        for (int db = 0; db < 16; db++) {
+        for (int db = 0; db < SpillInterceptor.DATABASES; db++) {
             byte[] after = null;
             do {
                 SpillStore.Page page = engine.store().keys(db, after, 500, null, null, System.currentTimeMillis());

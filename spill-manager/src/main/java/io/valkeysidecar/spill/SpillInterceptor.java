@@ -39,8 +39,8 @@ import java.util.function.Supplier;
  */
 public final class SpillInterceptor implements CommandInterceptor {
 
-    /** Databases FLUSHALL clears on disk; Valkey's default "databases" setting. */
-    private static final int DATABASES = 16;
+    /** Databases the tier walks (FLUSHALL, INFO keyspace, resync); Valkey's default "databases" setting. */
+    static final int DATABASES = 16;
     private static final Executor ROOM_POLL = CompletableFuture.delayedExecutor(2, TimeUnit.MILLISECONDS);
     /** How long a write may wait for room before Valkey's -OOM is passed on (a busy host needs seconds). */
     private static final long MAX_ROOM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -161,7 +161,7 @@ public final class SpillInterceptor implements CommandInterceptor {
      * of writes (which Valkey also holds in its query buffers) could reach {@code maxmemory} and be refused
      * with {@code -OOM}, so the bytes of the writes admitted since the last sample count (twice: Valkey's
      * encoding overhead) towards the estimate. A waiting write is admitted like a new one once the controller
-     * made progress, so writes released together do not overshoot together. After about a second a write goes
+     * made progress, so writes released together do not overshoot together. After {@link #MAX_ROOM_WAIT_NANOS} a write goes
      * to Valkey whatever the estimate; if nothing could be spilled (pinned, too large, disk budget) it gets
      * Valkey's {@code -OOM} unchanged.
      */

@@ -178,10 +178,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (upstream != null) {
-            upstream.flush();
-        }
-        flushClient();
+        flushBoth();
         updateReadability();
     }
 
@@ -371,7 +368,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void forward(Command c, ReplyAmendment interceptorAmendment, Runnable afterReply) {
         String name = c.name();
-        SlotKind kind = classify(c);
+        SlotKind kind = SlotKind.of(c.name());
         int expected = expectedReplies(c, kind);
         String param = stateParam(c, kind);
         ReplyAmendment amendment = Hooks.then(services.router().amendmentFor(c), interceptorAmendment);
@@ -585,7 +582,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // Bare UNSUBSCRIBE: Valkey confirms each subscription it drops, or once when there were none.
             head.expected = Math.max(1, set.size());
         }
-        String name = confirmationName(frame);
+        String name = frame.elementString(1);
         switch (head.kind) {
             case SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE -> set.add(name);
             default -> set.remove(name);
@@ -857,46 +854,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case PSUBSCRIBE, PUNSUBSCRIBE -> patterns;
             default -> shardChannels;
         };
-    }
-
-    private static String confirmationName(ReplyFrame frame) {
-        return frame.elementString(1);
-    }
-
-    private SlotKind classify(Command c) {
-        String n = c.name();
-        switch (n) {
-            case "HELLO":
-                return SlotKind.HELLO;
-            case "SELECT":
-                return SlotKind.SELECT;
-            case "AUTH":
-                return SlotKind.AUTH;
-            case "RESET":
-                return SlotKind.RESET;
-            case "MONITOR":
-                return SlotKind.MONITOR;
-            case "MULTI":
-                return SlotKind.MULTI;
-            case "EXEC":
-                return SlotKind.EXEC;
-            case "DISCARD":
-                return SlotKind.DISCARD;
-            case "SUBSCRIBE":
-                return SlotKind.SUBSCRIBE;
-            case "PSUBSCRIBE":
-                return SlotKind.PSUBSCRIBE;
-            case "SSUBSCRIBE":
-                return SlotKind.SSUBSCRIBE;
-            case "UNSUBSCRIBE":
-                return SlotKind.UNSUBSCRIBE;
-            case "PUNSUBSCRIBE":
-                return SlotKind.PUNSUBSCRIBE;
-            case "SUNSUBSCRIBE":
-                return SlotKind.SUNSUBSCRIBE;
-            default:
-                return SlotKind.PLAIN;
-        }
     }
 
     private int expectedReplies(Command c, SlotKind kind) {
