@@ -9,6 +9,10 @@ import io.valkeysidecar.valkey.ValkeyProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +24,7 @@ class FailureTest {
 
     @Test
     void nothingListeningGivesAnImmediateClearError() throws Exception {
-        int port = ValkeyProcess.freePort();
+        int port = refusedPortBelowEphemeralRange();
         try (SidecarServer sidecar = SidecarFixture.startSidecar("127.0.0.1", port, RespLimits.DEFAULTS, 0, 100)) {
             // Enough clients to open the circuit breaker; each request is answered at once either way.
             for (int i = 0; i < 8; i++) {
@@ -35,6 +39,21 @@ class FailureTest {
                 }
             }
         }
+    }
+
+    /**
+     * A loopback port where nothing listens, outside the ephemeral range: a probed "free" ephemeral port could be
+     * handed to the sidecar's own port-0 bind a moment later, making the sidecar its own upstream.
+     */
+    private static int refusedPortBelowEphemeralRange() throws IOException {
+        for (int port = 19999; port > 19000; port--) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            } catch (ConnectException refused) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no refused port between 19000 and 19999");
     }
 
     @Test

@@ -43,7 +43,10 @@ import io.valkeysidecar.proxy.upstream.UpstreamConnector;
 import io.valkeysidecar.proxy.upstream.UpstreamProbe;
 import io.valkeysidecar.resp.RequestDecoder;
 import io.valkeysidecar.valkey.ValkeyProcess;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -184,6 +187,7 @@ public final class SidecarServer implements AutoCloseable {
                     }
                 });
         serverChannel = b.bind(config.bind(), config.port()).sync().channel();
+        refuseSelfAsUpstream(upstream);
         if (config.metricsPort() > 0) {
             UpstreamProbe probe = new UpstreamProbe(upstream);
             closeables.add(probe);
@@ -192,6 +196,20 @@ public final class SidecarServer implements AutoCloseable {
         }
         log.info("valkey-sidecar {} listening on {} in front of Valkey at {}", Version.get(),
                 serverChannel.localAddress(), upstream);
+    }
+
+    /** An upstream that is this sidecar's own port would send every request round in a loop until clients run out. */
+    private void refuseSelfAsUpstream(InetSocketAddress upstream) throws IOException {
+        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        if (upstream.getPort() != bound.getPort()) {
+            return;
+        }
+        InetAddress target = InetAddress.getByName(upstream.getHostString());
+        if (target.isLoopbackAddress() || target.equals(bound.getAddress()) || bound.getAddress().isAnyLocalAddress()
+                && NetworkInterface.getByInetAddress(target) != null) {
+            throw new IOException("--upstream " + upstream.getHostString() + ":" + upstream.getPort()
+                    + " is this sidecar's own address");
+        }
     }
 
     public int port() {

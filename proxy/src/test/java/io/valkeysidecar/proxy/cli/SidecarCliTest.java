@@ -3,8 +3,10 @@ package io.valkeysidecar.proxy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.valkeysidecar.proxy.SidecarConfig;
+import io.valkeysidecar.valkey.ValkeyProcess;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,15 @@ class SidecarCliTest {
                 System.getProperty("java.io.tmpdir") + "/sidecar-cli-test", "--metrics-port", "0", "--port", "0");
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("valkey-sidecar:");
+    }
+
+    @Test
+    void anUpstreamThatIsTheSidecarItselfIsRefused() throws Exception {
+        String port = Integer.toString(ValkeyProcess.freePort());
+        Run r = run("serve", "--port", port, "--upstream", "127.0.0.1:" + port, "--metrics-port", "0", "--no-spill",
+                "--data-dir", Files.createTempDirectory("sidecar-cli-self-").toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("is this sidecar's own address");
     }
 
     @Test
