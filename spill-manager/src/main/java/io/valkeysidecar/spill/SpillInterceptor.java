@@ -54,6 +54,11 @@ public final class SpillInterceptor implements CommandInterceptor {
     private final Map<Long, Long> scanStarts = new ConcurrentHashMap<>();
     /** Request bytes of denyoom writes admitted since the controller's sample {@link #sampledUsed}. */
     private final AtomicLong admittedSinceSample = new AtomicLong();
+    /**
+     * Request bytes of denyoom writes admitted and not answered yet. A new sample may have been taken before they
+     * ran, so they stay in the estimate across samples (counting one that already ran errs on the safe side).
+     */
+    private final AtomicLong unanswered = new AtomicLong();
     private volatile long sampledUsed = -1;
 
     /**
@@ -146,8 +151,18 @@ public final class SpillInterceptor implements CommandInterceptor {
             return null;
         }
         CompletionStage<Void> resident = engine.ensureResident(db, keys);
-        Runnable release = releaseFor(client, db, keys, cmd.name().equals("WATCH"));
-        CompletableFuture<Void> room = roomFor(cmd);
+        Runnable unpin = releaseFor(client, db, keys, cmd.name().equals("WATCH"));
+        Runnable release = unpin;
+        CompletableFuture<Void> room = null;
+        if (gated(cmd)) {
+            long bytes = cmd.raw().readableBytes();
+            unanswered.addAndGet(bytes);
+            release = () -> {
+                unanswered.addAndGet(-bytes);
+                unpin.run();
+            };
+            room = admit(bytes, System.nanoTime() + MAX_ROOM_WAIT_NANOS);
+        }
         CompletionStage<Void> ready = room == null ? resident : resident.thenCombine(room, (a, b) -> null);
         if (ready.toCompletableFuture().isDone() && !ready.toCompletableFuture().isCompletedExceptionally()) {
             return Interception.afterReply(release);
@@ -156,31 +171,30 @@ public final class SpillInterceptor implements CommandInterceptor {
     }
 
     /**
-     * Null when {@code cmd} may go to Valkey now; otherwise a stage that completes once the memory controller
-     * made room. The controller samples {@code used_memory} periodically; between samples a pipelined burst
+     * Whether {@code cmd} waits for room: a write that may grow memory (Valkey's {@code denyoom} flag) while Valkey
+     * has a memory limit. {@link #admit} answers null when it may go to Valkey now; otherwise a stage that
+     * completes once the memory controller made room. The controller samples {@code used_memory} periodically; between samples a pipelined burst
      * of writes (which Valkey also holds in its query buffers) could reach {@code maxmemory} and be refused
-     * with {@code -OOM}, so the bytes of the writes admitted since the last sample count (twice: Valkey's
-     * encoding overhead) towards the estimate. A waiting write is admitted like a new one once the controller
-     * made progress, so writes released together do not overshoot together. After {@link #MAX_ROOM_WAIT_NANOS} a write goes
+     * with {@code -OOM}, so the bytes of the writes admitted since the last sample, and of those still unanswered
+     * when it was taken, count (twice: Valkey's encoding overhead) towards the estimate. A waiting write is admitted like a new one once the controller
+     * made progress, so writes released together do not overshoot together. After {@link #MAX_ROOM_WAIT_NANOS}
+     * a write goes
      * to Valkey whatever the estimate; if nothing could be spilled (pinned, too large, disk budget) it gets
      * Valkey's {@code -OOM} unchanged.
      */
-    private CompletableFuture<Void> roomFor(Command cmd) {
+    private boolean gated(Command cmd) {
         if (controller.limit() <= 0) {
-            return null;
+            return false;
         }
         CommandSpec spec = commandTable.get().lookup(cmd);
-        if (spec == null || !spec.hasFlag("denyoom")) {
-            return null;
-        }
-        return admit(cmd.raw().readableBytes(), System.nanoTime() + MAX_ROOM_WAIT_NANOS);
+        return spec != null && spec.hasFlag("denyoom");
     }
 
     private CompletableFuture<Void> admit(long bytes, long deadline) {
         long used = controller.usedMemory();
         if (used != sampledUsed) {
             sampledUsed = used;
-            admittedSinceSample.set(0);
+            admittedSinceSample.set(unanswered.get());
         }
         long estimate = used + 2 * admittedSinceSample.addAndGet(bytes);
         if (estimate < ceiling * controller.limit() || System.nanoTime() > deadline) {

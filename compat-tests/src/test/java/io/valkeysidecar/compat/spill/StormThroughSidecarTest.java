@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class StormThroughSidecarTest {
 
-    static final long MAXMEMORY = 4L << 20;
-    static final int KEYS = 10_500;
+    static final long MAXMEMORY = 8L << 20;
+    static final int KEYS = 21_000;
     static final int CHUNK = 100;
     static final int WRITERS = 2;
 
