@@ -35,9 +35,20 @@ public final class SidecarFixture implements AutoCloseable {
     }
 
     public static SidecarFixture start(RespLimits limits, int metricsPort, String... valkeyConfig) {
+        return start(true, limits, metricsPort, valkeyConfig);
+    }
+
+    /** A sidecar that gives every client its own upstream connection from the start (--no-share-upstream). */
+    public static SidecarFixture startWithDedicatedUpstreams() {
+        return start(false, RespLimits.DEFAULTS, 0);
+    }
+
+    private static SidecarFixture start(boolean shareUpstream, RespLimits limits, int metricsPort,
+                                        String... valkeyConfig) {
         TestValkey valkey = TestValkey.start(valkeyConfig);
         try {
-            return new SidecarFixture(valkey, startSidecar(valkey.host(), valkey.port(), limits, metricsPort, 10_000));
+            return new SidecarFixture(valkey, startSidecar(valkey.host(), valkey.port(), limits, metricsPort, 10_000,
+                    shareUpstream));
         } catch (Exception e) {
             valkey.close();
             throw new IllegalStateException("cannot start the sidecar", e);
@@ -47,6 +58,11 @@ public final class SidecarFixture implements AutoCloseable {
     /** A sidecar in front of an arbitrary address (which may be down), for failure tests. */
     public static SidecarServer startSidecar(String host, int port, RespLimits limits, int metricsPort, int maxClients)
             throws Exception {
+        return startSidecar(host, port, limits, metricsPort, maxClients, true);
+    }
+
+    private static SidecarServer startSidecar(String host, int port, RespLimits limits, int metricsPort,
+                                              int maxClients, boolean shareUpstream) throws Exception {
         Path dataDir;
         try {
             dataDir = Files.createTempDirectory("sidecar-data-");
@@ -54,7 +70,7 @@ public final class SidecarFixture implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         SidecarConfig config = new SidecarConfig("127.0.0.1", 0, new InetSocketAddress(host, port), null, null, dataDir,
-                metricsPort, maxClients, limits, 100_000, 1, Duration.ofSeconds(2), "valkey-server", Map.of());
+                metricsPort, maxClients, limits, 100_000, 1, shareUpstream, Duration.ofSeconds(2), "valkey-server", Map.of());
         return SidecarServer.start(config);
     }
 
@@ -98,7 +114,8 @@ public final class SidecarFixture implements AutoCloseable {
      * Waits until Valkey has no connection left from a test's raw sockets (directly or through the sidecar), so
      * a conversation starts from a clean server: connections closed by a previous run disappear from Valkey a
      * moment after their client closed them, and until then they would still receive messages and
-     * invalidations. Raw sockets send no CLIENT SETINFO; the extensions' own Lettuce connections do, and stay.
+     * invalidations. Raw sockets send no CLIENT SETINFO; the extensions' own Lettuce connections and the
+     * sidecar's shared upstream connection do, and stay.
      */
     public void awaitNoOtherClients() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;

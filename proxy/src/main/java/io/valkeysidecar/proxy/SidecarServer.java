@@ -171,7 +171,8 @@ public final class SidecarServer implements AutoCloseable {
         sidecarCommands = descriptors;
         commandTable.loadOrRetry();
         CommandRouter router = new CommandRouter(commands, interceptors, new InfoRewriter(sections), new CommandTableRewriter(descriptors));
-        services = new SessionServices(router, connector, metrics, config.maxClients(), config.maxPendingReplies());
+        services = new SessionServices(router, connector, metrics, config.maxClients(), config.maxPendingReplies(),
+                config.shareUpstream(), commandTable::table);
 
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)

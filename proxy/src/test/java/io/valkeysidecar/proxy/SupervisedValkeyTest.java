@@ -30,7 +30,7 @@ class SupervisedValkeyTest {
                 List.of("--save", "", "--pidfile", pidFile.toString()), Duration.ofSeconds(20));
         long supervisedPid;
         try (SidecarServer sidecar = SidecarServer.start(new SidecarConfig("127.0.0.1", 0, null, null, null, dataDir,
-                0, 100, RespLimits.DEFAULTS, 1000, 1, Duration.ofSeconds(2), "valkey-server", Map.of()))) {
+                0, 100, RespLimits.DEFAULTS, 1000, 1, true, Duration.ofSeconds(2), "valkey-server", Map.of()))) {
             assertThat(leftover.isAlive()).as("the leftover server was stopped first").isFalse();
             supervisedPid = Long.parseLong(Files.readString(pidFile).trim());
             assertThat(supervisedPid).isNotEqualTo(leftover.pid());

@@ -57,7 +57,7 @@ final class SpillSidecar implements AutoCloseable {
     /** An in-process sidecar in front of 127.0.0.1:{@code valkeyPort} (which may be down) on {@code dataDir}. */
     static SidecarServer sidecar(int valkeyPort, Path dataDir, Map<String, String> settings) throws Exception {
         SidecarConfig config = new SidecarConfig("127.0.0.1", 0, new InetSocketAddress("127.0.0.1", valkeyPort),
-                null, null, dataDir, 0, 10_000, RespLimits.DEFAULTS, 100_000, 2, Duration.ofSeconds(2),
+                null, null, dataDir, 0, 10_000, RespLimits.DEFAULTS, 100_000, 2, true, Duration.ofSeconds(2),
                 "valkey-server", settings);
         return SidecarServer.start(config);
     }

@@ -68,6 +68,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Event-loop threads serving clients (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
+    @Option(names = "--share-upstream", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Clients in Valkey's default connection state share one upstream connection per event loop "
+                    + "until their first connection-scoped command; --no-share-upstream gives every client its own "
+                    + "(default: ${DEFAULT-VALUE}).")
+    boolean shareUpstream;
+
     @Option(names = "--connect-timeout-ms", defaultValue = "2000",
             description = "Timeout for connecting to Valkey (default: ${DEFAULT-VALUE}).")
     int connectTimeoutMs;
@@ -141,8 +147,8 @@ final class ServeCommand implements Callable<Integer> {
                 "spill.disk-budget-bytes", Long.toString(spillDiskBudget),
                 "spill.max-key-bytes", Long.toString(spillMaxKeyBytes));
         return new SidecarConfig(bind, port, parseUpstream(), upstreamUser, upstreamPassword, dataDir, metricsPort,
-                maxClients, limits, maxPendingReplies, ioThreads, Duration.ofMillis(connectTimeoutMs), valkeyBinary,
-                settings);
+                maxClients, limits, maxPendingReplies, ioThreads, shareUpstream, Duration.ofMillis(connectTimeoutMs),
+                valkeyBinary, settings);
     }
 
     private InetSocketAddress parseUpstream() {

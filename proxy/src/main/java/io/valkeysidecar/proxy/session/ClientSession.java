@@ -32,11 +32,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection and its dedicated upstream connection to Valkey (connection state such as the
- * selected db, user, transaction, subscriptions and tracking lives on that Valkey connection, so one upstream
- * per client is the simple correct model).
+ * One client connection and its upstream to Valkey. Connection state (selected db, user, protocol,
+ * transaction, subscriptions, tracking) lives on the Valkey connection, so a client that uses any of it gets
+ * a dedicated upstream connection. Until then, while its connection is in Valkey's default state, it sends
+ * its requests over its event loop's {@link SharedUpstream}; before its first connection-scoped request
+ * ({@link ConnectionAffinity}), or when it pipelines deeply or stops reading, it waits for its replies there
+ * and moves to a connection of its own for good.
  *
- * <p>Everything here runs on the client's event loop; the upstream channel is registered on the same loop,
+ * <p>Everything here runs on the client's event loop; upstream channels are registered on the same loop,
  * so no state is shared across threads. Requests are dispatched in order: forwarded ones go to Valkey at once
  * (pipelining is preserved), a sidecar command waits until every earlier reply has arrived and holds all later
  * requests until it has answered, so its reply sits exactly in its place. Replies leave in request order
@@ -50,12 +53,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     private static final short CRLF = ('\r' << 8) | '\n';
+    /** Requests a session may have in flight on the shared upstream; deeper pipelines get their own connection. */
+    private static final int SHARED_PIPELINE_DEPTH = 32;
+    private static final String BREAKER_OPEN = "circuit breaker open after repeated failures";
 
     private enum UpstreamState { CONNECTING, CONNECTED, UNAVAILABLE, CLOSED }
 
     private final SessionServices services;
     private final long id;
     private Channel client;
+    /** The event loop's shared upstream while this session uses it; null once it has {@link #upstream}. */
+    private SharedUpstream shared;
     private Channel upstream;
     private UpstreamState upstreamState = UpstreamState.UNAVAILABLE;
     private String unavailableReason = "not connected";
@@ -108,6 +116,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean clientReading;
     private boolean upstreamReading = true;
     private boolean wroteSinceFlush;
+    /** Already listed by the shared upstream among the sessions answered in its current read burst. */
+    private boolean answeredInBurst;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -159,7 +169,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         services.metrics().clientConnected();
+        shared = services.sharedUpstream(client.eventLoop());
         connectUpstream();
+        updateReadability();
         ctx.fireChannelActive();
     }
 
@@ -172,12 +184,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (msg instanceof Command c) {
             services.metrics().bytesReceived(c.raw().readableBytes());
         }
+        // Dispatched at the end of the read burst, so the dispatch sees the whole burst (its depth decides
+        // between the shared upstream and a dedicated one).
         held.add(msg);
-        drainHeld();
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        drainHeld();
         flushBoth();
         updateReadability();
     }
@@ -195,6 +209,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             services.metrics().clientDisconnected();
         }
         closing = true;
+        if (shared != null) {
+            shared.leave(this);
+        }
         if (upstream != null) {
             upstream.close();
         }
@@ -265,13 +282,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 startLocal(c, handler::execute, null);
                 continue;
             }
+            if (shared != null && mayConnect && leavesShared(c)) {
+                if (!awaiting.isEmpty()) {
+                    // Resumes when the last reply on the shared connection has arrived: the request must not
+                    // overtake earlier ones on another connection.
+                    return;
+                }
+                shared.leave(this);
+                shared = null;
+                upstreamState = UpstreamState.UNAVAILABLE;
+            }
             if (upstreamState != UpstreamState.CONNECTED) {
                 // No check of the breaker's state here: connecting asks it for permission, and only asking moves
                 // an open breaker to half-open once its wait is over, so a client that stayed connected through
                 // an outage is served again without reconnecting.
                 if (mayConnect && upstreamState == UpstreamState.UNAVAILABLE) {
                     connectUpstream();
-                    return;
+                    if (upstreamState != UpstreamState.CONNECTED) {
+                        return;
+                    }
+                    continue;
                 }
                 held.poll();
                 String name = c.name();
@@ -296,6 +326,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             forward(c, pendingAmendment, afterReply);
             pendingAmendment = null;
         }
+    }
+
+    /**
+     * Whether the session must move to its own upstream before {@code c}: a connection-scoped request, a deep
+     * pipeline (its replies would all be buffered here, where a dedicated connection lets TCP hold them back
+     * in Valkey) or a client that stopped reading.
+     */
+    private boolean leavesShared(Command c) {
+        return services.affinity().needsOwnConnection(c) || awaiting.size() + held.size() > SHARED_PIPELINE_DEPTH
+                || !client.isWritable();
     }
 
     /** Runs the interceptors in turn; false when one of them holds the request (the gate reopens later). */
@@ -391,7 +431,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (name.equals("QUIT")) {
             quitSent = true;
         }
-        upstream.write(c.isInline() ? asMultibulk(c) : c.raw().retain(), upstream.voidPromise());
+        ByteBuf request = c.isInline() ? asMultibulk(c) : c.raw().retain();
+        if (shared != null) {
+            shared.write(this, request);
+        } else {
+            upstream.write(request, upstream.voidPromise());
+        }
         c.release();
     }
 
@@ -407,7 +452,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * blank lines are consumed here, not forwarded: relaying the raw line could make Valkey frame it otherwise.
      */
     private ByteBuf asMultibulk(Command c) {
-        ByteBuf out = upstream.alloc().buffer(c.raw().readableBytes() + 16 * c.argc());
+        ByteBuf out = client.alloc().buffer(c.raw().readableBytes() + 16 * c.argc());
         out.writeByte('*').writeCharSequence(Integer.toString(c.argc()), StandardCharsets.US_ASCII);
         out.writeShort(CRLF);
         for (int i = 0; i < c.argc(); i++) {
@@ -525,8 +570,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     void onUpstreamReadComplete() {
-        flushClient();
+        answeredInBurst = false;
+        if (!held.isEmpty()) {
+            // A request may have been waiting for these replies to leave the shared upstream.
+            drainHeld();
+        }
+        flushBoth();
         updateReadability();
+    }
+
+    /** For the shared upstream: true the first time this session is answered in a read burst. */
+    boolean markAnswered() {
+        if (answeredInBurst) {
+            return false;
+        }
+        answeredInBurst = true;
+        return true;
     }
 
     /** Pub/sub messages and RESP3 pushes belong to no request; they keep their place in Valkey's stream. */
@@ -749,8 +808,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     void onUpstreamClosed() {
         upstream = null;
-        upstreamState = UpstreamState.CLOSED;
         services.metrics().upstreamDisconnected();
+        upstreamLost();
+    }
+
+    /** The upstream connection this session used ended, with the state it held. */
+    void upstreamLost() {
+        upstreamState = UpstreamState.CLOSED;
         // Not reported to the circuit breaker: a connection also ends by CLIENT KILL, client eviction or an
         // output-buffer limit while Valkey is healthy, and a few such kills must not refuse every new client.
         // A Valkey that is really gone shows in the connect attempts that follow.
@@ -775,32 +839,45 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ---- upstream connection ----
 
+    /** Joins the shared upstream or opens a dedicated one; CONNECTED at once when the shared one is up. */
     private void connectUpstream() {
         upstreamState = UpstreamState.CONNECTING;
+        if (shared != null) {
+            switch (shared.join(this)) {
+                case CONNECTED -> upstreamState = UpstreamState.CONNECTED;
+                case PENDING -> stopReading();
+                case REFUSED -> upstreamUnavailable(BREAKER_OPEN);
+            }
+            return;
+        }
         stopReading();
         ChannelFuture f = services.upstream().connect(client.eventLoop(), new UpstreamHandler(this));
         if (f == null) {
-            onUpstreamUnavailable("circuit breaker open after repeated failures");
+            upstreamUnavailable(BREAKER_OPEN);
             return;
         }
         f.addListener((ChannelFutureListener) done -> {
             if (done.isSuccess() && !closing) {
                 upstream = done.channel();
-                upstreamState = UpstreamState.CONNECTED;
                 services.metrics().upstreamConnected();
-                drainHeld();
-                flushBoth();
-                updateReadability();
+                upstreamReady();
             } else if (done.isSuccess()) {
                 done.channel().close();
             } else {
                 Throwable cause = done.cause();
-                onUpstreamUnavailable(cause == null ? "connect failed" : cause.getMessage());
+                upstreamUnavailable(cause == null ? "connect failed" : cause.getMessage());
             }
         });
     }
 
-    private void onUpstreamUnavailable(String reason) {
+    void upstreamReady() {
+        upstreamState = UpstreamState.CONNECTED;
+        drainHeld();
+        flushBoth();
+        updateReadability();
+    }
+
+    void upstreamUnavailable(String reason) {
         services.metrics().upstreamConnectFailed();
         upstreamState = UpstreamState.UNAVAILABLE;
         unavailableReason = "upstream " + services.upstream().address() + ": " + reason;
@@ -826,8 +903,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (client == null) {
             return;
         }
-        boolean readClient = !closing && !quitSent && upstreamState != UpstreamState.CONNECTING
-                && (upstream == null || upstream.isWritable())
+        boolean upstreamWritable = shared != null
+                ? upstreamState != UpstreamState.CONNECTED || shared.isWritable()
+                : upstream == null || upstream.isWritable();
+        boolean readClient = !closing && !quitSent && upstreamState != UpstreamState.CONNECTING && upstreamWritable
                 && slots.size() < services.maxPendingReplies() && held.size() < services.maxPendingReplies();
         if (readClient != clientReading) {
             clientReading = readClient;

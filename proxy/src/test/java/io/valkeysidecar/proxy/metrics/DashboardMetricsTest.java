@@ -127,7 +127,7 @@ class DashboardMetricsTest {
         try (TestValkey valkey = TestValkey.start();
              SidecarServer sidecar = SidecarServer.start(new SidecarConfig("127.0.0.1", 0,
                      new InetSocketAddress(valkey.host(), valkey.port()), null, null, dataDir, metricsPort, 100,
-                     RespLimits.DEFAULTS, 1000, 1, Duration.ofSeconds(2), "valkey-server", Map.of()))) {
+                     RespLimits.DEFAULTS, 1000, 1, true, Duration.ofSeconds(2), "valkey-server", Map.of()))) {
             HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + sidecar.metricsPort() + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());

@@ -41,7 +41,7 @@ class SidecarCommandPlacementTest {
         valkey = TestValkey.start();
         sidecar = SidecarServer.start(new SidecarConfig("127.0.0.1", 0,
                 new InetSocketAddress(valkey.host(), valkey.port()), null, null, dataDir, 0, 100,
-                RespLimits.DEFAULTS, 1000, 1, Duration.ofSeconds(2), "valkey-server", Map.of()));
+                RespLimits.DEFAULTS, 1000, 1, true, Duration.ofSeconds(2), "valkey-server", Map.of()));
     }
 
     @AfterAll

@@ -310,7 +310,7 @@ public final class SpillSidecarBench {
                 SidecarConfig config = new SidecarConfig("127.0.0.1", 0,
                         new InetSocketAddress(valkey.host(), valkey.port()), null, null,
                         Files.createTempDirectory("spill-bench-"), 0, 10_000, RespLimits.DEFAULTS, 100_000, 1,
-                        Duration.ofSeconds(2), "valkey-server", settings);
+                        true, Duration.ofSeconds(2), "valkey-server", settings);
                 return new Stack(valkey, SidecarServer.start(config));
             } catch (Exception e) {
                 valkey.close();
