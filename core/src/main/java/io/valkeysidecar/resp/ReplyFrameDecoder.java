@@ -20,6 +20,10 @@ public final class ReplyFrameDecoder extends ByteToMessageDecoder {
     /** Set once Valkey's stream made no sense: everything after is dropped (the connection must close). */
     private boolean broken;
 
+    public ReplyFrameDecoder() {
+        setCumulator(CompactingCumulator.INSTANCE);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (broken) {

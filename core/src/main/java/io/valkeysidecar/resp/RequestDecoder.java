@@ -40,6 +40,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     public RequestDecoder(RespLimits limits) {
         this.limits = limits;
+        setCumulator(CompactingCumulator.INSTANCE);
     }
 
     @Override
@@ -109,9 +110,12 @@ public final class RequestDecoder extends ByteToMessageDecoder {
                 return violation("invalid bulk length");
             }
             if (in.writerIndex() < frameEnd) {
-                // Reserve the whole argument once instead of letting the cumulation grow by doublings; a
-                // cumulation that cannot grow in place (fixed capacity) is replaced by Netty on the next read.
-                in.ensureWritable((int) (frameEnd - in.writerIndex()), false);
+                // Reserve the whole argument once instead of letting the cumulation grow by doublings, but only
+                // in a buffer that starts with this request: growing one with consumed requests in front would
+                // keep them; the cumulator compacts it on the next read, and replaces a fixed-capacity one.
+                if (in.readerIndex() == 0) {
+                    in.ensureWritable((int) (frameEnd - in.writerIndex()), false);
+                }
                 return null;
             }
             lineChecked = 0;

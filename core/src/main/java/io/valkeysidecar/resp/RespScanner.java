@@ -52,8 +52,10 @@ public final class RespScanner {
                             throw new DecoderException("reply frame too large: " + len + " bytes");
                         }
                         if (end > in.writerIndex()) {
-                            if (reserve) {
-                                // A fixed-capacity cumulation is replaced by Netty on the next read instead.
+                            if (reserve && in.readerIndex() == 0) {
+                                // Only a buffer that starts with this frame grows in place: one with framed
+                                // bytes in front would keep them, and the cumulator compacts it on the next read
+                                // (after which this frame starts it). A fixed-capacity buffer is replaced there too.
                                 in.ensureWritable((int) (end - in.writerIndex()), false);
                             }
                             return -1;

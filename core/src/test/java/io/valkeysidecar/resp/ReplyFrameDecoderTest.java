@@ -317,4 +317,40 @@ class ReplyFrameDecoderTest {
             }
         }
     }
+
+    /**
+     * A reply stream that never pauses (a partial frame always pending) while the frames of each read are still
+     * held when the read ends, as on the shared upstream connection: the decoder's buffer must stay the size of
+     * what is unread, not of everything that went through it.
+     */
+    @Test
+    void aStreamThatNeverPausesDoesNotGrowTheBuffer() {
+        PooledByteBufAllocator alloc = new PooledByteBufAllocator(false);
+        EmbeddedChannel ch = new EmbeddedChannel(new ReplyFrameDecoder());
+        ch.config().setAllocator(alloc);
+        byte[] frame = ("$1000\r\n" + "x".repeat(1000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        List<ReplyFrame> held = new ArrayList<>();
+        int frames = 0;
+        for (int i = 0; i < 10_000; i++) {
+            held.forEach(ReplyFrame::release);
+            held.clear();
+            // The second half of one frame and the first half of the next.
+            ByteBuf chunk = Unpooled.buffer(frame.length);
+            chunk.writeBytes(frame, frame.length / 2, frame.length - frame.length / 2);
+            chunk.writeBytes(frame, 0, frame.length / 2);
+            if (i == 0) {
+                chunk = Unpooled.wrappedBuffer(frame).slice(0, frame.length / 2);
+            }
+            ch.writeInbound(chunk);
+            ReplyFrame f;
+            while ((f = ch.readInbound()) != null) {
+                held.add(f);
+                frames++;
+            }
+        }
+        assertThat(frames).isEqualTo(9_999);
+        assertThat(alloc.metric().usedHeapMemory()).isLessThan(8L * 1024 * 1024);
+        held.forEach(ReplyFrame::release);
+        ch.finishAndReleaseAll();
+    }
 }

@@ -62,6 +62,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final SessionServices services;
     private final long id;
     private Channel client;
+    /** Replies on their way to the client, gathered until the next flush. */
+    private WriteBatch out;
     /** The event loop's shared upstream while this session uses it; null once it has {@link #upstream}. */
     private SharedUpstream shared;
     private Channel upstream;
@@ -160,6 +162,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         client = ctx.channel();
+        out = new WriteBatch(client);
         admitted = services.admitClient();
         if (!admitted) {
             services.metrics().clientRejected();
@@ -228,6 +231,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         slots.forEach(Slot::discard);
         slots.clear();
+        if (out != null) {
+            out.discard();
+        }
         awaiting.clear();
         if (localCommand != null) {
             localCommand.release();
@@ -759,7 +765,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             target.add(raw);
             flushSlots();
         } else if (slots.isEmpty()) {
-            client.write(raw, client.voidPromise());
+            out.write(raw);
             wroteSinceFlush = true;
         } else {
             slots.add(Slot.ready(raw));
@@ -777,7 +783,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void flushSlots() {
         while (!slots.isEmpty()) {
             Slot head = slots.peek();
-            if (head.writeReady(client) > 0) {
+            if (head.writeReady(out) > 0) {
                 wroteSinceFlush = true;
             }
             if (!head.done) {
@@ -786,6 +792,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             slots.poll();
             if (head.closeAfter) {
                 closing = true;
+                out.flush();
                 client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
@@ -802,7 +809,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void flushClient() {
         if (wroteSinceFlush && client != null) {
             wroteSinceFlush = false;
-            client.flush();
+            out.flush();
         }
     }
 
@@ -833,6 +840,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         // as Valkey would, rather than continue on a fresh connection with silently different state.
         if (!closing) {
             closing = true;
+            out.flush();
             client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }

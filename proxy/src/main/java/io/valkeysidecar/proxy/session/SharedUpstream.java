@@ -49,6 +49,8 @@ final class SharedUpstream {
     private final SessionServices services;
     private State state = State.IDLE;
     private Channel channel;
+    /** Requests gathered for the channel until the end of the event-loop pass. */
+    private WriteBatch out;
     /** Sessions using this connection: told about writability and about the connection's end. */
     private final Set<ClientSession> attached = new HashSet<>();
     /** Sessions waiting for the connection attempt in progress. */
@@ -94,6 +96,7 @@ final class SharedUpstream {
         state = State.CONNECTING;
         waitingForConnect.add(session);
         channel = f.channel();
+        out = new WriteBatch(channel);
         f.addListener((ChannelFutureListener) done -> connected(done));
         return Join.PENDING;
     }
@@ -107,10 +110,13 @@ final class SharedUpstream {
         return channel != null && channel.isWritable();
     }
 
-    /** Writes a request; the write reaches the socket with every other request of this event-loop pass. */
+    /**
+     * Writes a request (taking ownership of it); it reaches the socket with every other request of this
+     * event-loop pass.
+     */
     void write(ClientSession session, ByteBuf request) {
         inFlight.add(session);
-        channel.write(request, channel.voidPromise());
+        out.write(request);
         scheduleFlush();
     }
 
@@ -123,8 +129,8 @@ final class SharedUpstream {
 
     private void flush() {
         flushScheduled = false;
-        if (channel != null) {
-            channel.flush();
+        if (out != null) {
+            out.flush();
         }
     }
 
@@ -135,12 +141,13 @@ final class SharedUpstream {
             state = State.CONNECTED;
             services.metrics().upstreamConnected();
             ownRepliesDue = 1;
-            channel.write(Unpooled.wrappedBuffer(INTRODUCTION), channel.voidPromise());
+            out.write(Unpooled.wrappedBuffer(INTRODUCTION));
             scheduleFlush();
             waiting.forEach(ClientSession::upstreamReady);
         } else {
             state = State.IDLE;
             channel = null;
+            out = null;
             Throwable cause = done.cause();
             String reason = cause == null ? "connect failed" : cause.getMessage();
             waiting.forEach(attached::remove);
@@ -158,6 +165,8 @@ final class SharedUpstream {
         }
         state = State.IDLE;
         channel = null;
+        out.discard();
+        out = null;
         inFlight.clear();
         answered.clear();
         List<ClientSession> sessions = new ArrayList<>(attached);

@@ -1,7 +1,6 @@
 package io.valkeysidecar.proxy.session;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.valkeysidecar.extension.ReplyAmendment;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +71,7 @@ final class Slot {
 
     /** Writes (without flushing) whatever is ready; returns the number of bytes written. */
     @SuppressWarnings("unchecked")
-    long writeReady(Channel client) {
+    long writeReady(WriteBatch client) {
         Object o = output;
         if (o == null) {
             return 0;
@@ -80,13 +79,13 @@ final class Slot {
         output = null;
         if (o instanceof ByteBuf b) {
             int n = b.readableBytes();
-            client.write(b, client.voidPromise());
+            client.write(b);
             return n;
         }
         long n = 0;
         for (ByteBuf b : (List<ByteBuf>) o) {
             n += b.readableBytes();
-            client.write(b, client.voidPromise());
+            client.write(b);
         }
         return n;
     }

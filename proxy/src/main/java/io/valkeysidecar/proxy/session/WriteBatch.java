@@ -1,0 +1,65 @@
+package io.valkeysidecar.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+
+/**
+ * Gathers the small buffers written to one channel between flushes into a single buffer. A pipeline's worth of
+ * replies (or of requests on the shared upstream) then leaves as one outbound message instead of one per frame:
+ * Netty's bookkeeping per message (an outbound entry, reference counts, pending-byte accounting, an iovec) costs
+ * more than copying a few hundred bytes. Larger buffers are written as they are, never copied.
+ */
+final class WriteBatch {
+
+    /** Buffers up to this size are copied into the batch. */
+    private static final int COPY_LIMIT = 2048;
+    /** A batch this large is handed to the channel at once, so the channel's writability still sees it. */
+    private static final int BATCH_LIMIT = 64 * 1024;
+
+    private final Channel channel;
+    private ByteBuf batch;
+
+    WriteBatch(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** Writes {@code buf} (taking ownership of it) without flushing. */
+    void write(ByteBuf buf) {
+        int n = buf.readableBytes();
+        if (n > COPY_LIMIT) {
+            drain();
+            channel.write(buf, channel.voidPromise());
+            return;
+        }
+        if (batch == null) {
+            batch = channel.alloc().ioBuffer(4096);
+        }
+        batch.writeBytes(buf);
+        buf.release();
+        if (batch.readableBytes() >= BATCH_LIMIT) {
+            drain();
+        }
+    }
+
+    /** Hands the batch gathered so far to the channel, without flushing. */
+    void drain() {
+        if (batch != null) {
+            ByteBuf b = batch;
+            batch = null;
+            channel.write(b, channel.voidPromise());
+        }
+    }
+
+    void flush() {
+        drain();
+        channel.flush();
+    }
+
+    /** Drops what was gathered (the channel is gone). */
+    void discard() {
+        if (batch != null) {
+            batch.release();
+            batch = null;
+        }
+    }
+}
