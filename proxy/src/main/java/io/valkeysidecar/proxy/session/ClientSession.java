@@ -458,15 +458,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * blank lines are consumed here, not forwarded: relaying the raw line could make Valkey frame it otherwise.
      */
     private ByteBuf asMultibulk(Command c) {
-        ByteBuf out = client.alloc().buffer(c.raw().readableBytes() + 16 * c.argc());
-        out.writeByte('*').writeCharSequence(Integer.toString(c.argc()), StandardCharsets.US_ASCII);
-        out.writeShort(CRLF);
+        ByteBuf request = client.alloc().buffer(c.raw().readableBytes() + 16 * c.argc());
+        request.writeByte('*').writeCharSequence(Integer.toString(c.argc()), StandardCharsets.US_ASCII);
+        request.writeShort(CRLF);
         for (int i = 0; i < c.argc(); i++) {
             byte[] arg = c.argBytes(i);
-            out.writeByte('$').writeCharSequence(Integer.toString(arg.length), StandardCharsets.US_ASCII);
-            out.writeShort(CRLF).writeBytes(arg).writeShort(CRLF);
+            request.writeByte('$').writeCharSequence(Integer.toString(arg.length), StandardCharsets.US_ASCII);
+            request.writeShort(CRLF).writeBytes(arg).writeShort(CRLF);
         }
-        return out;
+        return request;
     }
 
     private void startLocal(Command c, LocalExecution handler, Runnable afterReply) {
