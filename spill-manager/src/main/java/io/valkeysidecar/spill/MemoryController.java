@@ -4,7 +4,6 @@ import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -22,14 +21,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps Valkey's {@code used_memory} between two watermarks by spilling its coldest keys: above the high
- * watermark it samples keys (a rolling SCAN), ranks them by {@code OBJECT IDLETIME} (or {@code OBJECT FREQ} under
- * an LFU policy), spills the coldest and repeats until memory is under the low watermark. It also watches
+ * watermark it samples keys (a rolling SCAN), ranks them by the sidecar's own record of client accesses
+ * ({@link AccessHeat}, no command per sampled key), spills the coldest and repeats until memory is under the low
+ * watermark. It also watches
  * Valkey's {@code evicted_keys}: any increase means Valkey dropped data on its own (wrong policy, or writes
  * faster than the sidecar can spill), which is counted and logged loudly.
  */
 public final class MemoryController implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MemoryController.class);
+    /** Access heat halves this often: accesses of the last ten seconds or so decide what is cold. */
+    private static final long HEAT_HALF_LIFE_MS = 10_000;
 
     /**
      * @param high         start spilling above this share of the limit
@@ -50,7 +52,8 @@ public final class MemoryController implements AutoCloseable {
         }
 
         public static Settings defaults() {
-            return new Settings(0.85, 0.70, 0, 128, 64, 4, 50);
+            // A sample 8x the keys spilled from it: ranking is free, and a wide sample keeps warm keys resident.
+            return new Settings(0.85, 0.70, 0, 512, 64, 4, 50);
         }
     }
 
@@ -63,7 +66,6 @@ public final class MemoryController implements AutoCloseable {
     private volatile long lastUsed;
     private volatile long lastLimit;
     private long lastEvicted = -1;
-    private volatile boolean lfu;
 
     public MemoryController(SpillEngine engine, Settings settings) {
         this.engine = engine;
@@ -85,6 +87,7 @@ public final class MemoryController implements AutoCloseable {
                 log.warn("memory controller round failed", SpillEngine.unwrap(e));
             }
         }, 0, settings.intervalMs(), TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(engine::ageHeat, HEAT_HALF_LIFE_MS, HEAT_HALF_LIFE_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -148,7 +151,6 @@ public final class MemoryController implements AutoCloseable {
                         Map<String, String> m = fields(mem.toCompletableFuture().join());
                         Map<String, String> s = fields(st.toCompletableFuture().join());
                         checkEvictions(Long.parseLong(s.getOrDefault("evicted_keys", "0")));
-                        lfu = m.getOrDefault("maxmemory_policy", "").contains("lfu");
                         long used = Long.parseLong(m.get("used_memory"));
                         long limit = settings.budgetBytes() > 0 ? settings.budgetBytes()
                                 : Long.parseLong(m.getOrDefault("maxmemory", "0"));
@@ -186,15 +188,15 @@ public final class MemoryController implements AutoCloseable {
 
     /**
      * Samples the next stretch of {@code db} with SCAN (a clock-like sweep that reaches every key in turn),
-     * ranks it by idleness and spills the coldest in parallel batches; answers how many were spilled.
+     * ranks it by access heat and spills the coldest in parallel batches; answers how many were spilled.
      */
     private CompletableFuture<Long> spillColdest(int db) {
         int sample = settings.sampleSize() * settings.parallel();
         return engine.connection(db).thenCompose(a -> {
             ScanCursor cursor = ScanCursor.of(cursors.getOrDefault(db, "0"));
-            return a.scan(cursor, ScanArgs.Builder.limit(sample)).toCompletableFuture().thenCompose(page -> {
+            return a.scan(cursor, ScanArgs.Builder.limit(sample)).toCompletableFuture().thenApply(page -> {
                 cursors.put(db, page.getCursor());
-                return rank(a, page.getKeys());
+                return coldest(db, page.getKeys());
             });
         }).thenCompose(coldest -> {
             List<CompletableFuture<List<SpillOutcome>>> batches = new ArrayList<>();
@@ -206,29 +208,18 @@ public final class MemoryController implements AutoCloseable {
         });
     }
 
-    /** The coldest {@code batchSize * parallel} of {@code keys}. */
-    private CompletableFuture<List<byte[]>> rank(RedisAsyncCommands<byte[], byte[]> a, List<byte[]> keys) {
-        List<CompletableFuture<Long>> heat = new ArrayList<>();
+    /** The coldest {@code batchSize * parallel} of {@code keys}, by access heat. */
+    private List<byte[]> coldest(int db, List<byte[]> keys) {
+        List<KeyValue<byte[], Integer>> scored = new ArrayList<>(keys.size());
         for (byte[] k : keys) {
-            // A key gone since SCAN answers an error or null: it simply drops out of the ranking.
-            heat.add((lfu ? a.objectFreq(k) : a.objectIdletime(k)).toCompletableFuture().handle((v, e) -> v));
+            scored.add(KeyValue.just(k, engine.heat(db, k)));
         }
-        return CompletableFuture.allOf(heat.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<KeyValue<byte[], Long>> scored = new ArrayList<>();
-            for (int i = 0; i < keys.size(); i++) {
-                Long h = heat.get(i).join();
-                if (h != null) {
-                    // Coldest first: most idle seconds, or fewest LFU hits.
-                    scored.add(KeyValue.just(keys.get(i), lfu ? h : -h));
-                }
-            }
-            scored.sort(Comparator.comparing(KeyValue::getValue));
-            List<byte[]> coldest = new ArrayList<>();
-            for (int i = 0; i < Math.min(settings.batchSize() * settings.parallel(), scored.size()); i++) {
-                coldest.add(scored.get(i).getKey());
-            }
-            return coldest;
-        });
+        scored.sort(Comparator.comparing(KeyValue::getValue));
+        List<byte[]> coldest = new ArrayList<>();
+        for (int i = 0; i < Math.min(settings.batchSize() * settings.parallel(), scored.size()); i++) {
+            coldest.add(scored.get(i).getKey());
+        }
+        return coldest;
     }
 
     private static Map<String, String> fields(String info) {

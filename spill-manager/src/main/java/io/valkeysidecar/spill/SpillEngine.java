@@ -1,13 +1,14 @@
 package io.valkeysidecar.spill;
 
 import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.RestoreArgs;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TransactionResult;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,6 +49,7 @@ public final class SpillEngine implements AutoCloseable {
     private final ExecutorService io;
     private final KeyLocks locks;
     private final KeyStripes stripes = new KeyStripes();
+    private final AccessHeat heat = new AccessHeat();
     private final long maxSpillBytes;
     private final SpillStats stats = new SpillStats();
     private volatile Supplier<CompletionStage<?>> oomRelief = () -> DONE;
@@ -115,11 +117,12 @@ public final class SpillEngine implements AutoCloseable {
             byte[] key = keys.get(i);
             long fp = KeyHash.fingerprint(db, key);
             stripes.pin(fp);
+            heat.touch(fp);
             if (stripes.spilling(fp) || store.mightContain(fp)) {
                 if (waits == null) {
                     waits = new CompletableFuture<?>[keys.size()];
                 }
-                waits[n++] = locks.withLock(fp, () -> restoreLocked(db, key, fp));
+                waits[n++] = restoreForCommand(db, key, fp);
             }
         }
         if (waits == null) {
@@ -254,10 +257,29 @@ public final class SpillEngine implements AutoCloseable {
     /** SPILL.RESTORE: brings one key back now. */
     public CompletableFuture<RestoreOutcome> restore(int db, byte[] key) {
         long fp = KeyHash.fingerprint(db, key);
-        return locks.withLock(fp, () -> restoreLocked(db, key, fp));
+        return locks.withLock(fp, () -> restoreLocked(db, key, fp, new CompletableFuture<>()));
     }
 
-    private CompletableFuture<RestoreOutcome> restoreLocked(int db, byte[] key, long fp) {
+    /**
+     * A restore for a client's command, which may go on as soon as Valkey holds the key: the disk copy is
+     * dropped afterwards, still under the key's lock, so the next operation on the key waits for it but the
+     * command does not (the copy in Valkey is the truth meanwhile).
+     */
+    private CompletableFuture<RestoreOutcome> restoreForCommand(int db, byte[] key, long fp) {
+        CompletableFuture<RestoreOutcome> resident = new CompletableFuture<>();
+        locks.withLock(fp, () -> restoreLocked(db, key, fp, resident)).whenComplete((outcome, err) -> {
+            if (err != null) {
+                resident.completeExceptionally(err);
+            } else {
+                resident.complete(outcome);
+            }
+        });
+        return resident;
+    }
+
+    /** @param resident completed as soon as the outcome is known, before the disk copy is dropped */
+    private CompletableFuture<RestoreOutcome> restoreLocked(int db, byte[] key, long fp,
+                                                           CompletableFuture<RestoreOutcome> resident) {
         if (!store.mightContain(fp)) {
             return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
         }
@@ -274,18 +296,15 @@ public final class SpillEngine implements AutoCloseable {
                 if (outcome == RestoreOutcome.RESTORED) {
                     // Before the disk copy goes, so a SCAN finds the key on disk or hears of it.
                     restoreListener.restored(db, key, e.type());
+                    stats.restored.increment();
+                    stats.restoreBytes.add(e.payload().length);
+                    stats.restoreLatency.recordNanos(System.nanoTime() - start);
+                } else {
+                    stats.memoryNewer.increment();
                 }
+                resident.complete(outcome);
                 // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
-                return store.delete(db, key, e.version(), false).thenApply(d -> {
-                    if (outcome == RestoreOutcome.RESTORED) {
-                        stats.restored.increment();
-                        stats.restoreBytes.add(e.payload().length);
-                        stats.restoreLatency.recordNanos(System.nanoTime() - start);
-                    } else {
-                        stats.memoryNewer.increment();
-                    }
-                    return outcome;
-                });
+                return store.delete(db, key, e.version(), false).thenApply(d -> outcome);
             });
         });
     }
@@ -373,6 +392,32 @@ public final class SpillEngine implements AutoCloseable {
         return -1;
     }
 
+    /**
+     * Size check, DUMP and PEXPIRETIME of many keys in one command (a per-key pipeline cost three commands a
+     * key, the largest share of a spill's work in Valkey and in the client). It stops after about
+     * {@link #DUMP_BYTES_PER_CALL} dumped bytes, so big keys cannot block Valkey for long in one call; the
+     * caller goes on with the keys it did not reach. Per key: 0 = absent, -1 = larger than ARGV[1], else
+     * {payload, PEXPIRETIME}.
+     */
+    private static final String DUMP_SCRIPT = """
+            local out, dumped = {}, 0
+            for i, k in ipairs(KEYS) do
+              if dumped > tonumber(ARGV[2]) then break end
+              local size = redis.call('MEMORY', 'USAGE', k)
+              if not size then
+                out[i] = 0
+              elseif size > tonumber(ARGV[1]) then
+                out[i] = -1
+              else
+                local payload = redis.call('DUMP', k)
+                out[i] = {payload, redis.call('PEXPIRETIME', k)}
+                dumped = dumped + #payload
+              end
+            end
+            return out
+            """;
+    private static final long DUMP_BYTES_PER_CALL = 1 << 20;
+
     /** One WATCH/DUMP/store/MULTI-DEL-EXEC round on an exclusive connection. */
     private final class SpillRun {
         final int db;
@@ -380,6 +425,8 @@ public final class SpillEngine implements AutoCloseable {
         final List<Integer> todo;
         final SpillOutcome[] out;
         final int[] sizes;
+        final byte[][] payloads;
+        final long[] expiries;
         final RedisAsyncCommands<byte[], byte[]> a;
 
         SpillRun(int db, List<byte[]> keys, List<Integer> todo, SpillOutcome[] out,
@@ -389,6 +436,8 @@ public final class SpillEngine implements AutoCloseable {
             this.todo = todo;
             this.out = out;
             this.sizes = new int[keys.size()];
+            this.payloads = new byte[keys.size()][];
+            this.expiries = new long[keys.size()];
             this.a = conn.async();
         }
 
@@ -396,74 +445,63 @@ public final class SpillEngine implements AutoCloseable {
             byte[][] watched = todo.stream().map(keys::get).toArray(byte[][]::new);
             // Without a WATCH in place the later DEL could delete a newer value: a failed WATCH fails the run.
             CompletableFuture<String> watch = a.watch(watched).toCompletableFuture();
-            List<RedisFuture<Long>> usage = new ArrayList<>();
-            for (byte[] k : watched) {
-                usage.add(a.memoryUsage(k));
-            }
-            return allOf(usage).thenCombine(watch, (v, ok) -> ok).thenCompose(v -> {
-                List<Integer> small = new ArrayList<>();
-                for (int j = 0; j < todo.size(); j++) {
-                    Long bytes = usage.get(j).toCompletableFuture().join();
-                    int i = todo.get(j);
-                    if (bytes == null) {
-                        out[i] = SpillOutcome.NOT_FOUND;
-                    } else if (bytes > maxSpillBytes) {
-                        out[i] = SpillOutcome.TOO_LARGE;
-                        stats.tooLarge.increment();
-                    } else {
-                        small.add(i);
-                    }
-                }
-                return dumpAndStore(small);
-            });
+            return watch.thenCombine(dump(0), (ok, v) -> v).thenCompose(v -> store());
         }
 
-        private CompletableFuture<Void> dumpAndStore(List<Integer> small) {
-            if (small.isEmpty()) {
+        /** Dumps {@code todo} from index {@code from} on, one script call per {@link #DUMP_BYTES_PER_CALL}. */
+        private CompletableFuture<Void> dump(int from) {
+            byte[][] batch = todo.subList(from, todo.size()).stream().map(keys::get).toArray(byte[][]::new);
+            byte[] cap = Long.toString(maxSpillBytes).getBytes(StandardCharsets.US_ASCII);
+            byte[] budget = Long.toString(DUMP_BYTES_PER_CALL).getBytes(StandardCharsets.US_ASCII);
+            return a.<List<Object>>eval(DUMP_SCRIPT, ScriptOutputType.MULTI, batch, cap, budget).toCompletableFuture()
+                    .thenCompose(reply -> {
+                        for (int j = 0; j < reply.size(); j++) {
+                            int i = todo.get(from + j);
+                            if (reply.get(j) instanceof List<?> dumped) {
+                                payloads[i] = (byte[]) dumped.get(0);
+                                expiries[i] = (Long) dumped.get(1);
+                            } else if ((Long) reply.get(j) == 0) {
+                                out[i] = SpillOutcome.NOT_FOUND;
+                            } else {
+                                out[i] = SpillOutcome.TOO_LARGE;
+                                stats.tooLarge.increment();
+                            }
+                        }
+                        int next = from + reply.size();
+                        return next < todo.size() ? dump(next) : DONE;
+                    });
+        }
+
+        private CompletableFuture<Void> store() {
+            List<Integer> stored = new ArrayList<>();
+            List<CompletableFuture<Long>> versions = new ArrayList<>();
+            for (int i : todo) {
+                if (payloads[i] != null) {
+                    stored.add(i);
+                    sizes[i] = payloads[i].length;
+                    versions.add(store.put(db, keys.get(i), expiries[i] < 0 ? SpillStore.NO_EXPIRY : expiries[i],
+                            payloads[i], true));
+                }
+            }
+            if (stored.isEmpty()) {
                 return a.unwatch().toCompletableFuture().thenApply(ok -> null);
             }
-            List<RedisFuture<byte[]>> dumps = new ArrayList<>();
-            List<RedisFuture<Long>> expiries = new ArrayList<>();
-            for (int i : small) {
-                dumps.add(a.dump(keys.get(i)));
-                expiries.add(a.pexpiretime(keys.get(i)));
-            }
-            return allOf(dumps).thenCombine(allOf(expiries), (x, y) -> null).thenCompose(v -> {
-                List<Integer> stored = new ArrayList<>();
-                List<CompletableFuture<Long>> versions = new ArrayList<>();
-                for (int j = 0; j < small.size(); j++) {
-                    int i = small.get(j);
-                    byte[] payload = dumps.get(j).toCompletableFuture().join();
-                    long expireAt = expiries.get(j).toCompletableFuture().join();
-                    if (payload == null || expireAt == -2) {
-                        out[i] = SpillOutcome.NOT_FOUND;
+            return CompletableFuture.allOf(versions.toArray(CompletableFuture[]::new)).thenCompose(w -> {
+                List<Integer> accepted = new ArrayList<>();
+                List<CompletableFuture<Long>> acceptedVersions = new ArrayList<>();
+                for (int j = 0; j < stored.size(); j++) {
+                    if (versions.get(j).join() == SpillStore.REFUSED) {
+                        out[stored.get(j)] = SpillOutcome.REFUSED_BUDGET;
+                        stats.refusedBudget.increment();
                     } else {
-                        stored.add(i);
-                        sizes[i] = payload.length;
-                        versions.add(store.put(db, keys.get(i), expireAt < 0 ? SpillStore.NO_EXPIRY : expireAt,
-                                payload, true));
+                        accepted.add(stored.get(j));
+                        acceptedVersions.add(versions.get(j));
                     }
                 }
-                if (stored.isEmpty()) {
+                if (accepted.isEmpty()) {
                     return a.unwatch().toCompletableFuture().thenApply(ok -> null);
                 }
-                return CompletableFuture.allOf(versions.toArray(CompletableFuture[]::new)).thenCompose(w -> {
-                    List<Integer> accepted = new ArrayList<>();
-                    List<CompletableFuture<Long>> acceptedVersions = new ArrayList<>();
-                    for (int j = 0; j < stored.size(); j++) {
-                        if (versions.get(j).join() == SpillStore.REFUSED) {
-                            out[stored.get(j)] = SpillOutcome.REFUSED_BUDGET;
-                            stats.refusedBudget.increment();
-                        } else {
-                            accepted.add(stored.get(j));
-                            acceptedVersions.add(versions.get(j));
-                        }
-                    }
-                    if (accepted.isEmpty()) {
-                        return a.unwatch().toCompletableFuture().thenApply(ok -> null);
-                    }
-                    return deleteFromValkey(accepted, acceptedVersions);
-                });
+                return deleteFromValkey(accepted, acceptedVersions);
             });
         }
 
@@ -490,11 +528,6 @@ public final class SpillEngine implements AutoCloseable {
                 return CompletableFuture.allOf(settle.toArray(CompletableFuture[]::new));
             });
         }
-    }
-
-    private static CompletableFuture<Void> allOf(List<? extends RedisFuture<?>> futures) {
-        return CompletableFuture.allOf(futures.stream().map(CompletionStage::toCompletableFuture)
-                .toArray(CompletableFuture[]::new));
     }
 
     // ---- pending entries and expiry ----
@@ -544,6 +577,21 @@ public final class SpillEngine implements AutoCloseable {
                     stats.cleaned.add(n);
                     return n < SWEEP_BATCH ? CompletableFuture.completedFuture(sofar + n) : sweepFrom(now, sofar + n);
                 });
+    }
+
+    /** How often clients touched {@code key} lately (see {@link AccessHeat}); the memory controller ranks by it. */
+    int heat(int db, byte[] key) {
+        return heat.heat(KeyHash.fingerprint(db, key));
+    }
+
+    /** Lets past accesses weigh less than recent ones; the memory controller calls it periodically. */
+    void ageHeat() {
+        heat.age();
+    }
+
+    /** Bytes of the access-heat table (fixed, whatever the number of keys). */
+    public long heatBytes() {
+        return heat.bytes();
     }
 
     /** The shared connection of {@code db}, for the memory controller's sampling. */
