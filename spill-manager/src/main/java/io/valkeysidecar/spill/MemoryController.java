@@ -208,15 +208,19 @@ public final class MemoryController implements AutoCloseable {
         });
     }
 
-    /** The coldest {@code batchSize * parallel} of {@code keys}, by access heat. */
+    /**
+     * The coldest of {@code keys} by access heat, in the proportion {@code batchSize / sampleSize} of the
+     * sample (a short sample at the end of a SCAN cycle must not give up its warm keys), at least one.
+     */
     private List<byte[]> coldest(int db, List<byte[]> keys) {
         List<KeyValue<byte[], Integer>> scored = new ArrayList<>(keys.size());
         for (byte[] k : keys) {
             scored.add(KeyValue.just(k, engine.heat(db, k)));
         }
         scored.sort(Comparator.comparing(KeyValue::getValue));
+        int share = (int) Math.ceil((double) keys.size() * settings.batchSize() / settings.sampleSize());
         List<byte[]> coldest = new ArrayList<>();
-        for (int i = 0; i < Math.min(settings.batchSize() * settings.parallel(), scored.size()); i++) {
+        for (int i = 0; i < Math.min(share, scored.size()); i++) {
             coldest.add(scored.get(i).getKey());
         }
         return coldest;

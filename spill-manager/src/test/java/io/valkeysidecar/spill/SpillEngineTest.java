@@ -143,6 +143,29 @@ class SpillEngineTest {
         assertThat(f.store.get(0, b("large"))).isNull();
     }
 
+    /** A batch worth several dump calls (each stops after about 1 MB) is spilled whole, in order, every key intact. */
+    @Test
+    void aBatchLargerThanOneDumpCallIsSpilledWhole() {
+        List<byte[]> keys = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            f.redis.set("big" + i, Integer.toString(i).repeat(300_000));
+            keys.add(b("big" + i));
+        }
+        f.redis.set("small", "s");
+        keys.add(6, b("small"));
+        keys.add(b("missing"));
+        List<SpillOutcome> outcomes = await(f.engine.spill(0, keys));
+        assertThat(outcomes.subList(0, 13)).containsOnly(SpillOutcome.SPILLED);
+        assertThat(outcomes.get(13)).isEqualTo(SpillOutcome.NOT_FOUND);
+        assertThat(f.redis.dbsize()).isZero();
+        for (int i = 0; i < 12; i++) {
+            assertThat(await(f.engine.restore(0, b("big" + i)))).isEqualTo(RestoreOutcome.RESTORED);
+            assertThat(f.redis.get("big" + i)).isEqualTo(Integer.toString(i).repeat(300_000));
+        }
+        assertThat(await(f.engine.restore(0, b("small")))).isEqualTo(RestoreOutcome.RESTORED);
+        assertThat(f.redis.get("small")).isEqualTo("s");
+    }
+
     @Test
     void aKeyInNeitherTierCostsNoDiskReadAndResolvesImmediately() {
         f.redis.set("resident", "v");

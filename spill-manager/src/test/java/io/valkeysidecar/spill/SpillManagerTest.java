@@ -55,6 +55,40 @@ class SpillManagerTest {
         }
     }
 
+    /** The controller ranks by the sidecar's own record of accesses: keys clients keep reading stay resident. */
+    @Test
+    void keysClientsKeepReadingStayResident() throws Exception {
+        try (TestValkey valkey = TestValkey.start("--maxmemory", "8mb", "--maxmemory-policy", "noeviction");
+             SpillManager m = SpillManager.start(config(dir, new MemoryController.Settings(0.6, 0.4, 0, 512, 64, 4,
+                     20)), null, valkey.uri())) {
+            RedisClient client = RedisClient.create(valkey.uri());
+            try (StatefulRedisConnection<String, String> c = client.connect()) {
+                String value = "z".repeat(1000);
+                List<byte[]> hot = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    c.sync().set("hot" + i, value);
+                    hot.add(b("hot" + i));
+                }
+                // Written well under maxmemory even if nothing were spilled, so the controller alone decides.
+                for (int batch = 0; batch < 40; batch++) {
+                    for (int i = 0; i < 100; i++) {
+                        c.async().set("cold" + (batch * 100 + i), value);
+                    }
+                    c.sync().ping();
+                    await(m.engine().ensureResident(0, hot));
+                    m.engine().release(0, hot);
+                }
+                waitFor("spilling down to the low watermark", () -> m.store().keyCount() > 1000
+                        && m.controller().usedMemory() < 0.6 * m.controller().limit());
+                for (int i = 0; i < 100; i++) {
+                    assertThat(c.sync().exists("hot" + i)).as("hot%d resident", i).isEqualTo(1);
+                }
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
     /** Valkey evicting on its own means lost data: the controller counts every such key. */
     @Test
     void valkeysOwnEvictionsAreCounted() throws Exception {
