@@ -189,13 +189,13 @@ public final class SpillEngine implements AutoCloseable {
         if (!store.mightContain(fp)) {
             return CompletableFuture.completedFuture(false);
         }
-        return locks.withLock(fp, () -> existsInMemory(db, key).thenCompose(inMemory -> {
-            if (!inMemory) {
-                return CompletableFuture.completedFuture(false);
-            }
-            return CompletableFuture.supplyAsync(() -> store.get(db, key), io).thenCompose(e ->
-                    e == null ? CompletableFuture.completedFuture(false) : store.delete(db, key, e.version(), true));
-        }));
+        // Checked again under the lock: the event of the sidecar's own RESTORE usually arrives while that restore
+        // still holds the lock to drop the disk copy, and then there is nothing left to reconcile.
+        return locks.withLock(fp, () -> !store.mightContain(fp) ? CompletableFuture.completedFuture(false)
+                : existsInMemory(db, key).thenCompose(inMemory -> !inMemory ? CompletableFuture.completedFuture(false)
+                        : CompletableFuture.supplyAsync(() -> store.get(db, key), io).thenCompose(e -> e == null
+                                ? CompletableFuture.completedFuture(false)
+                                : store.delete(db, key, e.version(), true))));
     }
 
     /** TYPE and absolute expiry of a key as it is on disk; {@code expireAt} is -1 without TTL. */
