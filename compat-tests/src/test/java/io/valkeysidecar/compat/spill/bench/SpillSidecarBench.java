@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <ol>
  *   <li>Restore-on-miss GET latency against a resident GET, 1 KB values, interleaved in one run.</li>
  *   <li>A Zipfian (theta 0.99) 90% GET / 10% SET workload with about 20% of the data fitting in Valkey's
- *       memory, against the same workload with everything in memory, each through a sidecar, same run.</li>
+ *       memory, against the same workload with everything in memory, each through a sidecar, in alternating
+ *       windows of one run.</li>
  *   <li>Sidecar memory per spilled key: INFO spill's index bytes over spilled keys.</li>
  * </ol>
  */
