@@ -23,15 +23,14 @@ import org.slf4j.LoggerFactory;
  * Keeps Valkey's {@code used_memory} between two watermarks by spilling its coldest keys: above the high
  * watermark it samples keys (a rolling SCAN), ranks them by the sidecar's own record of client accesses
  * ({@link AccessHeat}, no command per sampled key), spills the coldest and repeats until memory is under the low
- * watermark. It also watches
- * Valkey's {@code evicted_keys}: any increase means Valkey dropped data on its own (wrong policy, or writes
- * faster than the sidecar can spill), which is counted and logged loudly.
+ * watermark. It also watches Valkey's {@code evicted_keys}: any increase means Valkey dropped data on its own
+ * (wrong policy, or writes faster than the sidecar can spill), which is counted and logged loudly.
  */
 public final class MemoryController implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MemoryController.class);
-    /** Access heat halves this often: accesses of the last ten seconds or so decide what is cold. */
-    private static final long HEAT_HALF_LIFE_MS = 10_000;
+    /** Access heat halves this often: accesses of the last half minute or so decide what is cold. */
+    private static final long HEAT_HALF_LIFE_MS = 30_000;
 
     /**
      * @param high         start spilling above this share of the limit

@@ -33,6 +33,7 @@ public final class SpillInfoSection implements InfoSection {
         f.put("spill_disk_budget_reached", store.budgetReached() ? "1" : "0");
         f.put("spill_index_bytes", Long.toString(store.indexBytes()));
         f.put("spill_index_bytes_per_key", keys == 0 ? "0" : String.format("%.2f", (double) store.indexBytes() / keys));
+        f.put("spill_access_heat_bytes", Long.toString(engine.heatBytes()));
         f.put("keys_spilled", Long.toString(s.spilled()));
         f.put("bytes_written", Long.toString(s.spillBytes()));
         f.put("keys_restored", Long.toString(s.restored()));

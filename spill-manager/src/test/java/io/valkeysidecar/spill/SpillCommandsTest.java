@@ -212,7 +212,8 @@ class SpillCommandsTest {
             assertThat(ext.infoSections().get(0).name()).isEqualTo("spill");
             assertThat(info).containsEntry("spill_keys", "1").containsEntry("keys_spilled", "1")
                     .containsEntry("keys_restored", "1").containsEntry("unrecoverable_evictions", "0")
-                    .containsKeys("restore_latency_p99_us", "spill_disk_usage_bytes", "spill_index_bytes_per_key");
+                    .containsKeys("restore_latency_p99_us", "spill_disk_usage_bytes", "spill_index_bytes_per_key",
+                            "spill_access_heat_bytes");
             assertThat(registry.getMeters().stream().map(m -> m.getId().getName()).collect(Collectors.toSet()))
                     .contains("spill.keys", "spill.keys.spilled", "spill.unrecoverable.evictions");
             assertThat(registry.get("spill.keys").gauge().value()).isEqualTo(1.0);
