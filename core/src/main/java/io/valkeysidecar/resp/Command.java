@@ -2,10 +2,10 @@ package io.valkeysidecar.resp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.ReferenceCounted;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * One client request exactly as it arrived. {@link #raw()} holds the original bytes, which the proxy
@@ -50,10 +50,19 @@ public final class Command extends AbstractReferenceCounted {
         return argc;
     }
 
-    /** Upper-cased command name (argument 0), cached. */
+    /**
+     * Command name (argument 0) with ASCII letters upper-cased, as Valkey matches names (case-insensitive for
+     * ASCII only: {@code ınfo} with a dotless i is not INFO); the same instance for every request of a name.
+     */
     public String name() {
         if (name == null) {
-            name = argc == 0 ? "" : argString(0).toUpperCase(Locale.ROOT);
+            if (argc == 0) {
+                name = "";
+            } else if (inlineArgs != null) {
+                name = CommandNames.upperCase(Unpooled.wrappedBuffer(inlineArgs[0]), 0, inlineArgs[0].length);
+            } else {
+                name = CommandNames.upperCase(raw, argSpans[0], argSpans[1]);
+            }
         }
         return name;
     }

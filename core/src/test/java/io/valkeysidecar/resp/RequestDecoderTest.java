@@ -365,6 +365,28 @@ class RequestDecoderTest {
     }
 
     @Test
+    void commandNamesAreUpperCasedAsValkeyMatchesThemAndSharedBetweenRequests() {
+        EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(DEFAULTS));
+        try {
+            // A dotless i (UTF-8 C4 B1) is not an ASCII letter: Java's toUpperCase would turn "ınfo" into INFO,
+            // Valkey answers it with "unknown command".
+            ch.writeInbound(LeakCheck.buffer(bytes(mb("hGetAll", "k") + mb("HGETALL", "k") + "hgetall k\r\n"
+                    + mb("\u00c4\u00b1nfo"))));
+            List<Command> commands = List.of(ch.readInbound(), ch.readInbound(), ch.readInbound(), ch.readInbound());
+            try {
+                assertThat(commands.get(0).name()).isEqualTo("HGETALL");
+                assertThat(commands.get(1).name()).isSameAs(commands.get(0).name());
+                assertThat(commands.get(2).name()).isSameAs(commands.get(0).name());
+                assertThat(commands.get(3).name()).isEqualTo("\u00c4\u00b1NFO").isNotEqualTo("INFO");
+            } finally {
+                commands.forEach(Command::release);
+            }
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void commandAccessorsReadArgumentsWithoutCopyingTheFrame() {
         EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(DEFAULTS));
         try {
