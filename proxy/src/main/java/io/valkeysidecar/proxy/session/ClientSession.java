@@ -118,6 +118,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean clientReading;
     private boolean upstreamReading = true;
     private boolean wroteSinceFlush;
+    /** Request bytes read in the current read burst, counted once at its end. */
+    private long receivedInBurst;
     /** Already listed by the shared upstream among the sessions answered in its current read burst. */
     private boolean answeredInBurst;
 
@@ -185,7 +187,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         if (msg instanceof Command c) {
-            services.metrics().bytesReceived(c.raw().readableBytes());
+            receivedInBurst += c.raw().readableBytes();
         }
         // Dispatched at the end of the read burst, so the dispatch sees the whole burst (its depth decides
         // between the shared upstream and a dedicated one).
@@ -194,6 +196,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        services.metrics().bytesReceived(receivedInBurst);
+        receivedInBurst = 0;
         drainHeld();
         flushBoth();
         updateReadability();
@@ -560,7 +564,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         ByteBuf raw = frame.raw();
-        services.metrics().bytesSent(raw.readableBytes());
         Slot head = awaiting.peek();
         if (head == null || isOutOfBand(frame, head)) {
             emitOutOfBand(raw);
@@ -792,7 +795,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             slots.poll();
             if (head.closeAfter) {
                 closing = true;
-                out.flush();
+                flushOut();
                 client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
@@ -809,8 +812,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void flushClient() {
         if (wroteSinceFlush && client != null) {
             wroteSinceFlush = false;
-            out.flush();
+            flushOut();
         }
+    }
+
+    private void flushOut() {
+        services.metrics().bytesSent(out.flush());
     }
 
     void onUpstreamClosed() {
@@ -840,7 +847,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         // as Valkey would, rather than continue on a fresh connection with silently different state.
         if (!closing) {
             closing = true;
-            out.flush();
+            flushOut();
             client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }

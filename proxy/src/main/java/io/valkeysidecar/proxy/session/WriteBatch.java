@@ -18,6 +18,8 @@ final class WriteBatch {
 
     private final Channel channel;
     private ByteBuf batch;
+    /** Bytes written since the last flush, for the caller's traffic count (one counter update per flush). */
+    private long pending;
 
     WriteBatch(Channel channel) {
         this.channel = channel;
@@ -26,6 +28,7 @@ final class WriteBatch {
     /** Writes {@code buf} (taking ownership of it) without flushing. */
     void write(ByteBuf buf) {
         int n = buf.readableBytes();
+        pending += n;
         if (n > COPY_LIMIT) {
             drain();
             channel.write(buf, channel.voidPromise());
@@ -50,9 +53,13 @@ final class WriteBatch {
         }
     }
 
-    void flush() {
+    /** Flushes everything written so far; returns its size in bytes. */
+    long flush() {
         drain();
         channel.flush();
+        long flushed = pending;
+        pending = 0;
+        return flushed;
     }
 
     /** Drops what was gathered (the channel is gone). */
