@@ -83,6 +83,37 @@ class SharedUpstreamTest extends SharedSidecar {
         }
     }
 
+    @Test
+    void clientLibraryLabelsKeepAClientSharedAndFollowItToItsOwnConnection() throws Exception {
+        // What Jedis and redis-py send on connecting, rejected labels and ordinary traffic, as Valkey answers them.
+        String[][] requests = {
+            {"CLIENT", "SETINFO", "LIB-NAME", "mylib"}, {"CLIENT", "SETINFO", "lib-ver", "1.2.3"},
+            {"CLIENT", "SETINFO", "LIB-NAME", "bad name"}, {"CLIENT", "SETINFO", "LIB-NAME"},
+            {"CLIENT", "SETINFO", "COLOR", "red"}, {"SET", "labelled", "v"}};
+        List<String> expected = new ArrayList<>();
+        try (RawRespClient direct = new RawRespClient(fx.host(), fx.valkeyPort())) {
+            for (String[] request : requests) {
+                expected.add(direct.call(request));
+            }
+        }
+        try (RawRespClient c = new RawRespClient(fx.host(), fx.sidecarPort())) {
+            List<String> actual = new ArrayList<>();
+            for (String[] request : requests) {
+                actual.add(c.call(request));
+            }
+            assertThat(actual).isEqualTo(expected);
+            String list = directClientList();
+            assertThat(list).doesNotContain("lib-name=mylib");
+            assertThat(list.lines().filter(l -> l.contains(" lib-name=valkey-sidecar-shared "))).hasSize(1);
+
+            // CLIENT INFO needs the client's own connection, which has the labels Valkey accepted ("bad name" was not).
+            assertThat(c.call("CLIENT", "INFO")).contains(" lib-name=mylib lib-ver=1.2.3 ");
+            assertThat(c.call("GET", "labelled")).isEqualTo("$1\r\nv\r\n");
+            assertThat(directClientList().lines().filter(l -> l.contains(" lib-name=valkey-sidecar-shared ")))
+                    .hasSize(1);
+        }
+    }
+
     private static String directClientList() throws Exception {
         try (RawRespClient admin = new RawRespClient(fx.host(), fx.valkeyPort())) {
             return admin.call("CLIENT", "LIST");

@@ -1,6 +1,7 @@
 package io.valkeysidecar.proxy.session;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -23,8 +24,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -118,6 +122,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean clientReading;
     private boolean upstreamReading = true;
     private boolean wroteSinceFlush;
+    /**
+     * CLIENT SETINFO requests Valkey accepted on the shared upstream, by attribute (the latest of each): replayed on
+     * the client's own connection when it moves there, whose replies are then dropped.
+     */
+    private final Map<String, byte[]> libraryInfo = new HashMap<>(2);
+    private int repliesToDrop;
     /** Request bytes read in the current read burst, counted once at its end. */
     private long receivedInBurst;
     /** Already listed by the shared upstream among the sessions answered in its current read burst. */
@@ -442,7 +452,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             quitSent = true;
         }
         ByteBuf request = c.isInline() ? asMultibulk(c) : c.raw().retain();
-        if (shared != null) {
+        if (shared != null && ConnectionAffinity.isSetInfo(c)) {
+            if (c.argc() == 4) {
+                // Valkey accepts only this form; the label is kept if it does.
+                s.label = new LibraryLabel(c.argString(2).toUpperCase(Locale.ROOT), ByteBufUtil.getBytes(request));
+            }
+            shared.writeSetInfo(this, request);
+        } else if (shared != null) {
             shared.write(this, request);
         } else {
             upstream.write(request, upstream.voidPromise());
@@ -560,6 +576,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     void onUpstreamFrame(ReplyFrame frame) {
         if (closing) {
+            frame.release();
+            return;
+        }
+        if (repliesToDrop > 0) {
+            // A reply to a replayed CLIENT SETINFO: the client had its answer on the shared upstream.
+            repliesToDrop--;
             frame.release();
             return;
         }
@@ -687,6 +709,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void applyStateChange(Slot s, ReplyFrame reply) {
+        if (s.label != null) {
+            libraryInfo.put(s.label.attribute(), s.label.request());
+        }
         switch (s.kind) {
             case HELLO -> {
                 if (s.param != null) {
@@ -875,6 +900,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (done.isSuccess() && !closing) {
                 upstream = done.channel();
                 services.metrics().upstreamConnected();
+                replayLibraryInfo();
                 upstreamReady();
             } else if (done.isSuccess()) {
                 done.channel().close();
@@ -883,6 +909,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 upstreamUnavailable(cause == null ? "connect failed" : cause.getMessage());
             }
         });
+    }
+
+    /** The CLIENT SETINFO requests this client ran on the shared upstream, on its own connection now. */
+    private void replayLibraryInfo() {
+        for (byte[] request : libraryInfo.values()) {
+            upstream.write(Unpooled.wrappedBuffer(request), upstream.voidPromise());
+            repliesToDrop++;
+        }
+        libraryInfo.clear();
     }
 
     void upstreamReady() {

@@ -17,7 +17,10 @@ import java.util.stream.Collectors;
  */
 final class ConnectionAffinity {
 
-    /** Connection-scoped commands by name; CLIENT covers ID, INFO, SETNAME, TRACKING, REPLY, NO-EVICT and the rest. */
+    /**
+     * Connection-scoped commands by name; CLIENT covers ID, INFO, SETNAME, TRACKING, REPLY, NO-EVICT and the rest
+     * (SETINFO aside).
+     */
     private static final Set<String> CONNECTION_SCOPED = Set.of(
             "AUTH", "HELLO", "SELECT", "RESET", "QUIT", "CLIENT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
             "MONITOR", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
@@ -40,7 +43,16 @@ final class ConnectionAffinity {
 
     boolean needsOwnConnection(Command c) {
         String name = c.name();
-        return CONNECTION_SCOPED.contains(name) || blockingNames().contains(name);
+        return (CONNECTION_SCOPED.contains(name) && !isSetInfo(c)) || blockingNames().contains(name);
+    }
+
+    /**
+     * CLIENT SETINFO, which client libraries (Jedis, redis-py) send right after connecting: it only labels the
+     * connection in CLIENT LIST/INFO (lib-name, lib-ver), so it may run on a shared one as long as the client's own
+     * connection gets the labels Valkey accepted when the client moves there, the only place they can be seen from.
+     */
+    static boolean isSetInfo(Command c) {
+        return c.argc() >= 2 && c.name().equals("CLIENT") && c.argIs(1, "SETINFO");
     }
 
     private Set<String> blockingNames() {

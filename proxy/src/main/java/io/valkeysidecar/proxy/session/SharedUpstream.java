@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.valkeysidecar.proxy.Version;
 import io.valkeysidecar.resp.ReplyFrame;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,11 +40,14 @@ final class SharedUpstream {
     private enum State { IDLE, CONNECTING, CONNECTED }
 
     /**
-     * Names the connection in CLIENT LIST for operators. Its reply is the first frame on the connection, owed
-     * to no session.
+     * Names the connection in CLIENT LIST for operators, at connect and again after a client's CLIENT SETINFO ran
+     * on it (the client's own connection gets that one later: {@link ClientSession}). Its replies go to no session.
      */
-    private static final byte[] INTRODUCTION = ("*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n"
-            + "$21\r\nvalkey-sidecar-shared\r\n").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] INTRODUCTION = (setInfo("LIB-NAME", "valkey-sidecar-shared")
+            + setInfo("LIB-VER", Version.get())).getBytes(StandardCharsets.US_ASCII);
+    private static final int INTRODUCTION_REPLIES = 2;
+    /** Marks, in {@link #inFlight}, a request of the connection's own. */
+    private static final Object OWN = new Object();
 
     private final EventLoop loop;
     private final SessionServices services;
@@ -55,10 +59,8 @@ final class SharedUpstream {
     private final Set<ClientSession> attached = new HashSet<>();
     /** Sessions waiting for the connection attempt in progress. */
     private final List<ClientSession> waitingForConnect = new ArrayList<>();
-    /** The session of every request written and not answered yet, in write order. */
-    private final ArrayDeque<ClientSession> inFlight = new ArrayDeque<>();
-    /** Replies still due to the connection's own requests, which precede every session's. */
-    private int ownRepliesDue;
+    /** The session of every request written and not answered yet (or {@link #OWN}), in write order. */
+    private final ArrayDeque<Object> inFlight = new ArrayDeque<>();
     /** Sessions that received replies in the current read burst, to be flushed once at its end. */
     private final List<ClientSession> answered = new ArrayList<>();
     private boolean flushScheduled;
@@ -120,6 +122,25 @@ final class SharedUpstream {
         scheduleFlush();
     }
 
+    /** Writes a client's CLIENT SETINFO (taking ownership of it), then restores the connection's own. */
+    void writeSetInfo(ClientSession session, ByteBuf request) {
+        write(session, request);
+        introduce();
+    }
+
+    private void introduce() {
+        for (int i = 0; i < INTRODUCTION_REPLIES; i++) {
+            inFlight.add(OWN);
+        }
+        out.write(Unpooled.wrappedBuffer(INTRODUCTION));
+        scheduleFlush();
+    }
+
+    private static String setInfo(String attribute, String value) {
+        return "*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$" + attribute.length() + "\r\n" + attribute + "\r\n$"
+                + value.length() + "\r\n" + value + "\r\n";
+    }
+
     private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
@@ -140,9 +161,7 @@ final class SharedUpstream {
         if (done.isSuccess()) {
             state = State.CONNECTED;
             services.metrics().upstreamConnected();
-            ownRepliesDue = 1;
-            out.write(Unpooled.wrappedBuffer(INTRODUCTION));
-            scheduleFlush();
+            introduce();
             waiting.forEach(ClientSession::upstreamReady);
         } else {
             state = State.IDLE;
@@ -180,19 +199,19 @@ final class SharedUpstream {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReplyFrame frame = (ReplyFrame) msg;
-            if (ownRepliesDue > 0) {
+            Object owner = inFlight.poll();
+            if (owner == OWN) {
                 // Any answer will do (an unauthenticated connection gets -NOAUTH): the name is cosmetic.
-                ownRepliesDue--;
                 frame.release();
                 return;
             }
-            ClientSession session = inFlight.poll();
-            if (session == null) {
+            if (owner == null) {
                 // Nothing sent here asks for an unsolicited frame; drop rather than misroute it.
                 log.warn("unexpected frame on the shared upstream connection");
                 frame.release();
                 return;
             }
+            ClientSession session = (ClientSession) owner;
             if (session.markAnswered()) {
                 answered.add(session);
             }

@@ -27,6 +27,8 @@ final class Slot {
     boolean failed;
     /** HELLO ... AUTH user: the user the connection becomes if Valkey accepts it. */
     String user;
+    /** CLIENT SETINFO on the shared upstream: what to replay on the client's own connection if Valkey accepts it. */
+    LibraryLabel label;
     /** Pub/sub commands: the names given (one char per byte), applied when the command is queued in MULTI. */
     List<String> names;
     /** The client switched replies off (CLIENT REPLY OFF/SKIP): answer nothing. */
