@@ -397,9 +397,11 @@ public final class SpillEngine implements AutoCloseable {
      * key, the largest share of a spill's work in Valkey and in the client). It stops after about
      * {@link #DUMP_BYTES_PER_CALL} dumped bytes, so big keys cannot block Valkey for long in one call; the
      * caller goes on with the keys it did not reach. Per key: 0 = absent, -1 = larger than ARGV[1], else
-     * {payload, PEXPIRETIME}.
+     * {payload, PEXPIRETIME}. Declared read-only, so Valkey runs it when it is over maxmemory, which is when a
+     * spill is needed most.
      */
     private static final String DUMP_SCRIPT = """
+            #!lua flags=no-writes
             local out, dumped = {}, 0
             for i, k in ipairs(KEYS) do
               if dumped > tonumber(ARGV[2]) then break end
