@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 
 /**
  * Valkey's command table, read from its own COMMAND reply (RESP2 shape) rather than typed by hand, so key
@@ -20,6 +21,9 @@ import java.util.function.IntConsumer;
 public final class CommandTable {
 
     private static final int[] NO_KEYS = new int[0];
+    /** {@code {i}} for each small i: shared results for single-key commands (callers never modify them). */
+    private static final int[][] FIXED_POSITIONS = IntStream.range(0, 8).mapToObj(i -> new int[] {i})
+            .toArray(int[][]::new);
 
     private final Map<String, CommandSpec> commands;
     /** The same specs keyed by upper-case name, the form {@link Command#name()} caches: no allocation per lookup. */
@@ -84,12 +88,20 @@ public final class CommandTable {
      * known); none for a command Valkey would reject for its key arguments (as COMMAND GETKEYS finds none), and
      * none for specs flagged NOT_KEY (shard channels). Called for every request when the spill tier is on, so it avoids boxing:
      * positions within one key spec are already ascending and distinct, and only commands with several specs
-     * (e.g. LMOVE, SORT ... STORE) need sorting and merging.
+     * (e.g. LMOVE, SORT ... STORE) need sorting and merging. The array may be shared: callers must not modify it.
      */
     public int[] keyPositions(Command cmd) {
         CommandSpec spec = lookup(cmd);
         if (spec == null || spec.keySpecs().isEmpty()) {
             return NO_KEYS;
+        }
+        if (spec.keySpecs().size() == 1) {
+            // Most commands have one key at a fixed position: answered without collecting.
+            KeySpec only = spec.keySpecs().get(0);
+            int at = only.fixedKeyIndex();
+            if (at > 0 && at < FIXED_POSITIONS.length && !only.isNotKey() && !spec.name().equals("sort")) {
+                return at < cmd.argc() ? FIXED_POSITIONS[at] : NO_KEYS;
+            }
         }
         Positions positions = new Positions();
         for (KeySpec ks : spec.keySpecs()) {

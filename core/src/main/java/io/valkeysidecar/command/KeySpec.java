@@ -27,6 +27,15 @@ public record KeySpec(Set<String> flags, int beginIndex, String keyword, int key
     }
 
     /**
+     * The position of the one key a spec designates at a fixed index (GET, SET, HGET, ... : "index" search, "range"
+     * find with lastkey 0), or -1 for every other kind of spec.
+     */
+    int fixedKeyIndex() {
+        return !incomplete && keyword == null && keyNumIndex < 0 && rangeLastKey == 0 && beginIndex > 0
+                ? beginIndex : -1;
+    }
+
+    /**
      * Adds the argument positions this spec designates in {@code cmd} to {@code out}. Returns false where
      * Valkey's getKeysUsingKeySpecs finds the spec unusable for this command (a key count that is not a
      * number, keys beyond the arguments): Valkey then rejects the command, which therefore touches no key.

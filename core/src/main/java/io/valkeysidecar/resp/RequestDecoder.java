@@ -1,6 +1,7 @@
 package io.valkeysidecar.resp;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.io.ByteArrayOutputStream;
@@ -167,6 +168,9 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         return new ProtocolViolation(detail);
     }
 
+    /** Constants rather than a lambda capturing the terminator, which cost an allocation per line. */
+    private static final ByteProcessor UNTIL_CR_OR_NUL = b -> b != '\r' && b != 0;
+    private static final ByteProcessor UNTIL_LF_OR_NUL = b -> b != '\n' && b != 0;
     private static final int NOT_YET = -1;
     private static final int TOO_LONG = -2;
 
@@ -180,7 +184,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         int end = Math.min(in.writerIndex(), from + max + 1);
         int start = from + lineChecked;
         int found = start < end
-                ? in.forEachByte(start, end - start, b -> b != terminator && b != 0)
+                ? in.forEachByte(start, end - start, terminator == '\r' ? UNTIL_CR_OR_NUL : UNTIL_LF_OR_NUL)
                 : -1;
         if (found >= 0 && in.getByte(found) == terminator) {
             lineChecked = found - from;
