@@ -108,7 +108,7 @@ public final class SpillSidecarBench {
                 System.out.printf("    restore-on-miss GET   p50 %7.1f us   p99 %7.1f us   p99.9 %7.1f us   (target p99 < 1000 us)%n",
                         pct(restored, 0.50), pct(restored, 0.99), pct(restored, 0.999));
                 String[] after = s.info(c, "spill");
-                System.out.printf("    inside the engine (INFO spill: read, RESTORE, disk copy dropped)  p50 %s us   p99 %s us%n",
+                System.out.printf("    inside the engine (INFO spill: read, RESTORE)  p50 %s us   p99 %s us%n",
                         field(after, "restore_latency_p50_us"), field(after, "restore_latency_p99_us"));
                 System.out.printf("(c) sidecar memory per spilled key: %d index bytes / %d spilled keys = %.2f bytes%n",
                         indexBytes, spilled, spilled == 0 ? 0.0 : (double) indexBytes / spilled);
