@@ -82,6 +82,9 @@ public final class MemoryController implements AutoCloseable {
         timer.scheduleWithFixedDelay(() -> {
             try {
                 runRound(false).get(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                // close() interrupts the wait: the sidecar is stopping, which is not a failure to report.
+                Thread.currentThread().interrupt();
             } catch (Exception e) {
                 log.warn("memory controller round failed", SpillEngine.unwrap(e));
             }
