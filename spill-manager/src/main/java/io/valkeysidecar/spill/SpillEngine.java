@@ -122,7 +122,7 @@ public final class SpillEngine implements AutoCloseable {
                 if (waits == null) {
                     waits = new CompletableFuture<?>[keys.size()];
                 }
-                waits[n++] = restoreForCommand(db, key, fp);
+                waits[n++] = locks.withLock(fp, () -> restoreLocked(db, key, fp));
             }
         }
         if (waits == null) {
@@ -257,29 +257,14 @@ public final class SpillEngine implements AutoCloseable {
     /** SPILL.RESTORE: brings one key back now. */
     public CompletableFuture<RestoreOutcome> restore(int db, byte[] key) {
         long fp = KeyHash.fingerprint(db, key);
-        return locks.withLock(fp, () -> restoreLocked(db, key, fp, new CompletableFuture<>()));
+        return locks.withLock(fp, () -> restoreLocked(db, key, fp));
     }
 
     /**
-     * A restore for a client's command, which may go on as soon as Valkey holds the key: the disk copy is
-     * dropped afterwards, still under the key's lock, so the next operation on the key waits for it but the
-     * command does not (the copy in Valkey is the truth meanwhile).
+     * Completes only once the disk copy is dropped: a command that goes on earlier could count the key twice
+     * (DBSIZE, INFO keyspace add the store's keys to Valkey's).
      */
-    private CompletableFuture<RestoreOutcome> restoreForCommand(int db, byte[] key, long fp) {
-        CompletableFuture<RestoreOutcome> resident = new CompletableFuture<>();
-        locks.withLock(fp, () -> restoreLocked(db, key, fp, resident)).whenComplete((outcome, err) -> {
-            if (err != null) {
-                resident.completeExceptionally(err);
-            } else {
-                resident.complete(outcome);
-            }
-        });
-        return resident;
-    }
-
-    /** @param resident completed as soon as the outcome is known, before the disk copy is dropped */
-    private CompletableFuture<RestoreOutcome> restoreLocked(int db, byte[] key, long fp,
-                                                           CompletableFuture<RestoreOutcome> resident) {
+    private CompletableFuture<RestoreOutcome> restoreLocked(int db, byte[] key, long fp) {
         if (!store.mightContain(fp)) {
             return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
         }
@@ -302,7 +287,6 @@ public final class SpillEngine implements AutoCloseable {
                 } else {
                     stats.memoryNewer.increment();
                 }
-                resident.complete(outcome);
                 // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
                 return store.delete(db, key, e.version(), false).thenApply(d -> outcome);
             });
