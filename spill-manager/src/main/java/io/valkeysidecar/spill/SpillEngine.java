@@ -281,14 +281,18 @@ public final class SpillEngine implements AutoCloseable {
                 if (outcome == RestoreOutcome.RESTORED) {
                     // Before the disk copy goes, so a SCAN finds the key on disk or hears of it.
                     restoreListener.restored(db, key, e.type());
-                    stats.restored.increment();
-                    stats.restoreBytes.add(e.payload().length);
-                    stats.restoreLatency.recordNanos(System.nanoTime() - start);
-                } else {
-                    stats.memoryNewer.increment();
                 }
                 // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
-                return store.delete(db, key, e.version(), false).thenApply(d -> outcome);
+                return store.delete(db, key, e.version(), false).thenApply(d -> {
+                    if (outcome == RestoreOutcome.RESTORED) {
+                        stats.restored.increment();
+                        stats.restoreBytes.add(e.payload().length);
+                        stats.restoreLatency.recordNanos(System.nanoTime() - start);
+                    } else {
+                        stats.memoryNewer.increment();
+                    }
+                    return outcome;
+                });
             });
         });
     }
