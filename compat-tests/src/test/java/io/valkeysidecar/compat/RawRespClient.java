@@ -1,11 +1,8 @@
 package io.valkeysidecar.compat;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.valkeysidecar.resp.ReplyFrame;
-import io.valkeysidecar.resp.ReplyFrameDecoder;
+import io.valkeysidecar.testing.FrameBytes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,8 +23,8 @@ public final class RawRespClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
-    private final EmbeddedChannel framer = new EmbeddedChannel(new ReplyFrameDecoder());
     private final List<byte[]> ready = new ArrayList<>();
+    private final EmbeddedChannel framer = new EmbeddedChannel(FrameBytes.collectingInto(ready));
 
     public RawRespClient(String host, int port) throws IOException {
         socket = new Socket();
@@ -72,12 +69,6 @@ public final class RawRespClient implements AutoCloseable {
                 throw new IOException("connection closed by peer");
             }
             framer.writeInbound(Unpooled.wrappedBuffer(buf, 0, n));
-            ReplyFrame f;
-            while ((f = framer.readInbound()) != null) {
-                ByteBuf raw = f.raw();
-                ready.add(ByteBufUtil.getBytes(raw));
-                f.release();
-            }
         }
         return ready.remove(0);
     }

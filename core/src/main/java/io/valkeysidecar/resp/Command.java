@@ -20,26 +20,36 @@ public final class Command extends AbstractReferenceCounted {
     /** For inline requests: the unquoted arguments. */
     private final byte[][] inlineArgs;
     private final int argc;
+    private final long receivedNanos;
     private String name;
 
-    private Command(ByteBuf raw, int[] argSpans, byte[][] inlineArgs, int argc) {
+    private Command(ByteBuf raw, int[] argSpans, byte[][] inlineArgs, int argc, long receivedNanos) {
         this.raw = raw;
         this.argSpans = argSpans;
         this.inlineArgs = inlineArgs;
         this.argc = argc;
+        this.receivedNanos = receivedNanos;
     }
 
-    static Command multibulk(ByteBuf raw, int[] argSpans, int argc) {
-        return new Command(raw, argSpans, null, argc);
+    static Command multibulk(ByteBuf raw, int[] argSpans, int argc, long receivedNanos) {
+        return new Command(raw, argSpans, null, argc, receivedNanos);
     }
 
-    static Command inline(ByteBuf raw, byte[][] args) {
-        return new Command(raw, null, args, args.length);
+    static Command inline(ByteBuf raw, byte[][] args, long receivedNanos) {
+        return new Command(raw, null, args, args.length, receivedNanos);
     }
 
     /** The request bytes as received; forwarding them keeps the proxy byte-transparent. */
     public ByteBuf raw() {
         return raw;
+    }
+
+    /**
+     * {@link System#nanoTime()} when the read that completed this request was decoded: one clock reading per read,
+     * shared by every request pipelined in it.
+     */
+    public long receivedNanos() {
+        return receivedNanos;
     }
 
     public boolean isInline() {

@@ -1,31 +1,58 @@
 package io.valkeysidecar.resp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.AbstractReferenceCounted;
-import io.netty.util.ReferenceCounted;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
- * One complete top-level reply from Valkey, kept as its original bytes so it can be relayed unchanged.
- * Only the little the proxy needs to route it is looked at: its type byte and, for aggregates, the
- * first element (to recognise pub/sub and push frames).
+ * One complete top-level reply from Valkey, seen in place in the decoder's buffer so it can be relayed unchanged.
+ * Only the little the proxy needs to route it is looked at: its type byte and, for aggregates, the first element
+ * (to recognise pub/sub and push frames).
+ *
+ * <p>A view, valid only while {@link ReplyFrameDecoder.FrameHandler#onFrame} runs: the decoder reuses it for the
+ * next frame and may discard the bytes after that. A handler that keeps the bytes takes {@link #retainedRaw()};
+ * one that relays them at once copies them with {@link #copyTo}. No slice, reference count or object per frame:
+ * on the proxy's reply path those cost more than reading the frame itself.
  */
-public final class ReplyFrame extends AbstractReferenceCounted {
+public final class ReplyFrame {
 
-    private final ByteBuf raw;
+    private ByteBuf buf;
+    private int start;
+    private int end;
 
-    public ReplyFrame(ByteBuf raw) {
-        this.raw = raw;
+    ReplyFrame() {
     }
 
-    public ByteBuf raw() {
-        return raw;
+    /** Points this view at {@code length} bytes of {@code buf} from {@code index}. */
+    ReplyFrame reset(ByteBuf buf, int index, int length) {
+        this.buf = buf;
+        this.start = index;
+        this.end = index + length;
+        return this;
+    }
+
+    public int length() {
+        return end - start;
+    }
+
+    /** The frame's byte at {@code offset} from its start. */
+    public byte byteAt(int offset) {
+        return buf.getByte(start + offset);
+    }
+
+    /** The frame's bytes as a retained slice, to keep beyond the callback (release it). */
+    public ByteBuf retainedRaw() {
+        return buf.retainedSlice(start, end - start);
+    }
+
+    /** Copies the frame's bytes to the end of {@code dst}. */
+    public void copyTo(ByteBuf dst) {
+        dst.writeBytes(buf, start, end - start);
     }
 
     /** The RESP type byte: '+', '-', ':', '$', '*', '%', '~', '>', '_', ',', '#', '(', '=', '!', '|'. */
     public byte type() {
-        return raw.getByte(raw.readerIndex());
+        return buf.getByte(start);
     }
 
     public boolean isError() {
@@ -46,30 +73,29 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         if (t != '*' && t != '>') {
             return null;
         }
-        int r = raw.readerIndex();
-        int eol = raw.indexOf(r, raw.writerIndex(), (byte) '\r');
-        if (eol < 0 || eol + 2 >= raw.writerIndex()) {
+        int eol = buf.indexOf(start, end, (byte) '\r');
+        if (eol < 0 || eol + 2 >= end) {
             return null;
         }
         int p = eol + 2;
-        byte et = raw.getByte(p);
+        byte et = buf.getByte(p);
         if (et == '+') {
-            int end = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
-            return end < 0 || end - p > 16 ? null
-                    : raw.toString(p + 1, end - p - 1, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+            int cr = buf.indexOf(p, end, (byte) '\r');
+            return cr < 0 || cr - p > 16 ? null
+                    : buf.toString(p + 1, cr - p - 1, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
         }
         if (et != '$') {
             return null;
         }
-        int lenEnd = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
+        int lenEnd = buf.indexOf(p, end, (byte) '\r');
         if (lenEnd < 0) {
             return null;
         }
-        long len = RequestDecoder.parseLong(raw, p + 1, lenEnd);
-        if (len < 0 || len > 16 || lenEnd + 2 + len > raw.writerIndex()) {
+        long len = RequestDecoder.parseLong(buf, p + 1, lenEnd);
+        if (len < 0 || len > 16 || lenEnd + 2 + len > end) {
             return null;
         }
-        return raw.toString(lenEnd + 2, (int) len, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+        return buf.toString(lenEnd + 2, (int) len, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -81,8 +107,8 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         if (t != '*' && t != '>') {
             return -1;
         }
-        int headerEnd = raw.indexOf(raw.readerIndex(), raw.writerIndex(), (byte) '\r');
-        long n = RequestDecoder.parseLong(raw, raw.readerIndex() + 1, headerEnd);
+        int headerEnd = buf.indexOf(start, end, (byte) '\r');
+        long n = RequestDecoder.parseLong(buf, start + 1, headerEnd);
         if (n <= 0) {
             return -1;
         }
@@ -90,10 +116,10 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         for (long i = 1; i < n; i++) {
             p = skipElement(p);
         }
-        if (raw.getByte(p) != ':') {
+        if (buf.getByte(p) != ':') {
             return -1;
         }
-        long v = RequestDecoder.parseLong(raw, p + 1, raw.indexOf(p, raw.writerIndex(), (byte) '\r'));
+        long v = RequestDecoder.parseLong(buf, p + 1, buf.indexOf(p, end, (byte) '\r'));
         return v == Long.MIN_VALUE ? -1 : v;
     }
 
@@ -102,10 +128,10 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         long pending = 1;
         while (pending > 0) {
             pending--;
-            byte t = raw.getByte(p);
-            int cr = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
+            byte t = buf.getByte(p);
+            int cr = buf.indexOf(p, end, (byte) '\r');
             long n = t == '+' || t == '-' || t == ':' || t == '_' || t == ',' || t == '#' || t == '('
-                    ? 0 : RequestDecoder.parseLong(raw, p + 1, cr);
+                    ? 0 : RequestDecoder.parseLong(buf, p + 1, cr);
             p = cr + 2;
             switch (t) {
                 case '$', '=', '!' -> p += n >= 0 ? (int) n + 2 : 0;
@@ -130,26 +156,26 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         if (t != '*' && t != '>') {
             return null;
         }
-        int p = raw.indexOf(raw.readerIndex(), raw.writerIndex(), (byte) '\n') + 1;
-        for (int i = 0; p > 0 && p < raw.writerIndex(); i++) {
-            byte et = raw.getByte(p);
-            int eol = raw.indexOf(p, raw.writerIndex(), (byte) '\r');
+        int p = buf.indexOf(start, end, (byte) '\n') + 1;
+        for (int i = 0; p > 0 && p < end; i++) {
+            byte et = buf.getByte(p);
+            int eol = buf.indexOf(p, end, (byte) '\r');
             if (eol < 0) {
                 return null;
             }
             String value;
             int next;
             if (et == '$') {
-                long len = RequestDecoder.parseLong(raw, p + 1, eol);
+                long len = RequestDecoder.parseLong(buf, p + 1, eol);
                 if (len < 0) {
                     value = null;
                     next = eol + 2;
                 } else {
-                    value = raw.toString(eol + 2, (int) len, StandardCharsets.ISO_8859_1);
+                    value = buf.toString(eol + 2, (int) len, StandardCharsets.ISO_8859_1);
                     next = eol + 2 + (int) len + 2;
                 }
             } else if (et == '+' || et == ':') {
-                value = raw.toString(p + 1, eol - p - 1, StandardCharsets.ISO_8859_1);
+                value = buf.toString(p + 1, eol - p - 1, StandardCharsets.ISO_8859_1);
                 next = eol + 2;
             } else if (et == '_') {
                 value = null;
@@ -171,7 +197,7 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         if (t == '_') {
             return true;
         }
-        return (t == '$' || t == '*') && raw.readableBytes() == 5 && raw.getByte(raw.readerIndex() + 1) == '-';
+        return (t == '$' || t == '*') && length() == 5 && buf.getByte(start + 1) == '-';
     }
 
     /** The reply's full text when it is a simple string, e.g. "OK" for {@code +OK}; otherwise null. */
@@ -179,17 +205,6 @@ public final class ReplyFrame extends AbstractReferenceCounted {
         if (type() != '+') {
             return null;
         }
-        return raw.toString(raw.readerIndex() + 1, raw.readableBytes() - 3, StandardCharsets.UTF_8);
-    }
-
-    @Override
-    protected void deallocate() {
-        raw.release();
-    }
-
-    @Override
-    public ReferenceCounted touch(Object hint) {
-        raw.touch(hint);
-        return this;
+        return buf.toString(start + 1, length() - 3, StandardCharsets.UTF_8);
     }
 }

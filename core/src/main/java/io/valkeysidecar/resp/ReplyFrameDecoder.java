@@ -8,7 +8,9 @@ import java.util.List;
 
 /**
  * Splits Valkey's reply stream into top-level {@link ReplyFrame}s without decoding them, for RESP2 and
- * every RESP3 type (map, set, push, attribute, double, boolean, big number, verbatim, blob error, null).
+ * every RESP3 type (map, set, push, attribute, double, boolean, big number, verbatim, blob error, null), and hands
+ * each to a {@link FrameHandler} in place: no message travels the pipeline, so a reply costs no object, slice or
+ * reference count of its own.
  *
  * <p>Hand-written because no library frames RESP3 while keeping the original bytes (Netty's codec-redis is
  * RESP2 only). The scan is resumable with an explicit stack, so a million-element reply arriving in many
@@ -16,11 +18,21 @@ import java.util.List;
  */
 public final class ReplyFrameDecoder extends ByteToMessageDecoder {
 
+    /** Receives every frame, in stream order, on the channel's event loop. */
+    @FunctionalInterface
+    public interface FrameHandler {
+        /** {@code frame} is valid only during this call (see {@link ReplyFrame}). */
+        void onFrame(ReplyFrame frame);
+    }
+
+    private final FrameHandler handler;
     private final RespScanner scanner = new RespScanner();
+    private final ReplyFrame view = new ReplyFrame();
     /** Set once Valkey's stream made no sense: everything after is dropped (the connection must close). */
     private boolean broken;
 
-    public ReplyFrameDecoder() {
+    public ReplyFrameDecoder(FrameHandler handler) {
+        this.handler = handler;
         setCumulator(CompactingCumulator.INSTANCE);
     }
 
@@ -30,18 +42,22 @@ public final class ReplyFrameDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
-        try {
-            while (in.isReadable()) {
-                int length = scanner.scan(in, in.readerIndex(), true);
-                if (length < 0) {
-                    return;
-                }
-                out.add(new ReplyFrame(in.readRetainedSlice(length)));
+        while (in.isReadable()) {
+            int start = in.readerIndex();
+            int length;
+            try {
+                length = scanner.scan(in, start, true);
+            } catch (DecoderException e) {
+                broken = true;
+                in.skipBytes(in.readableBytes());
+                throw e;
             }
-        } catch (DecoderException e) {
-            broken = true;
-            in.skipBytes(in.readableBytes());
-            throw e;
+            if (length < 0) {
+                return;
+            }
+            // Consumed first: the bytes stay in place until this pass ends, whatever the handler does.
+            in.skipBytes(length);
+            handler.onFrame(view.reset(in, start, length));
         }
     }
 }

@@ -38,6 +38,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      */
     private boolean inlineSticky;
     private boolean broken;
+    /** Clock reading of the current decode pass, stamped on every request it completes. */
+    private long decodeNanos;
 
     public RequestDecoder(RespLimits limits) {
         this.limits = limits;
@@ -46,6 +48,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        decodeNanos = System.nanoTime();
         while (!broken && in.isReadable()) {
             boolean multibulk = argsExpected >= 0 || (!inlineSticky && in.getByte(in.readerIndex()) == '*');
             Object decoded = multibulk ? decodeMultibulk(in) : decodeInline(in);
@@ -129,7 +132,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             scanned = (int) (frameEnd - base);
         }
         ByteBuf raw = in.readRetainedSlice(scanned);
-        Command command = Command.multibulk(raw, Arrays.copyOf(spans, 2 * argsSeen), argsSeen);
+        Command command = Command.multibulk(raw, Arrays.copyOf(spans, 2 * argsSeen), argsSeen, decodeNanos);
         argsExpected = -1;
         scanned = 0;
         if (spans.length > 1024) {
@@ -160,7 +163,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             in.readerIndex(nl + 1);
             return SKIPPED;
         }
-        return Command.inline(in.readRetainedSlice(nl + 1 - base), args);
+        return Command.inline(in.readRetainedSlice(nl + 1 - base), args, decodeNanos);
     }
 
     private ProtocolViolation violation(String detail) {

@@ -23,20 +23,12 @@ class ReplyFrameTest {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    /** Applies {@code f} to each frame of {@code stream}, releasing the frames. */
+    /** Applies {@code f} to each frame of {@code stream}, as the decoder hands it over. */
     private static <T> List<T> each(byte[] stream, Function<ReplyFrame, T> f) {
-        EmbeddedChannel ch = new EmbeddedChannel(new ReplyFrameDecoder());
         List<T> out = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(new ReplyFrameDecoder(frame -> out.add(f.apply(frame))));
         try {
             ch.writeInbound(LeakCheck.buffer(stream));
-            ReplyFrame frame;
-            while ((frame = ch.readInbound()) != null) {
-                try {
-                    out.add(f.apply(frame));
-                } finally {
-                    frame.release();
-                }
-            }
         } finally {
             ch.finishAndReleaseAll();
         }

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.valkeysidecar.proxy.Version;
 import io.valkeysidecar.resp.ReplyFrame;
+import io.valkeysidecar.resp.ReplyFrameDecoder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -194,21 +195,18 @@ final class SharedUpstream {
     }
 
     /** The pipeline end of the shared connection; one instance per connection (Netty handlers are not reusable). */
-    private final class Handler extends ChannelInboundHandlerAdapter {
+    private final class Handler extends ChannelInboundHandlerAdapter implements ReplyFrameDecoder.FrameHandler {
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReplyFrame frame = (ReplyFrame) msg;
+        public void onFrame(ReplyFrame frame) {
             Object owner = inFlight.poll();
             if (owner == OWN) {
                 // Any answer will do (an unauthenticated connection gets -NOAUTH): the name is cosmetic.
-                frame.release();
                 return;
             }
             if (owner == null) {
                 // Nothing sent here asks for an unsolicited frame; drop rather than misroute it.
                 log.warn("unexpected frame on the shared upstream connection");
-                frame.release();
                 return;
             }
             ClientSession session = (ClientSession) owner;

@@ -3,12 +3,13 @@ package io.valkeysidecar.proxy.session;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.valkeysidecar.resp.ReplyFrame;
+import io.valkeysidecar.resp.ReplyFrameDecoder;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The Valkey side of a {@link ClientSession}: hands framed replies and channel events to the session. */
-final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+final class UpstreamHandler extends ChannelInboundHandlerAdapter implements ReplyFrameDecoder.FrameHandler {
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
 
@@ -19,8 +20,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        session.onUpstreamFrame((ReplyFrame) msg);
+    public void onFrame(ReplyFrame frame) {
+        session.onUpstreamFrame(frame);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.valkeysidecar.proxy.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.valkeysidecar.resp.ReplyFrame;
 
 /**
  * Gathers the small buffers written to one channel between flushes into a single buffer. A pipeline's worth of
@@ -34,11 +35,32 @@ final class WriteBatch {
             channel.write(buf, channel.voidPromise());
             return;
         }
+        batch().writeBytes(buf);
+        buf.release();
+        drainIfFull();
+    }
+
+    /** Writes a reply frame as it is relayed, without flushing: copied, or for a large one a retained slice. */
+    void write(ReplyFrame frame) {
+        int n = frame.length();
+        pending += n;
+        if (n > COPY_LIMIT) {
+            drain();
+            channel.write(frame.retainedRaw(), channel.voidPromise());
+            return;
+        }
+        frame.copyTo(batch());
+        drainIfFull();
+    }
+
+    private ByteBuf batch() {
         if (batch == null) {
             batch = channel.alloc().ioBuffer(4096);
         }
-        batch.writeBytes(buf);
-        buf.release();
+        return batch;
+    }
+
+    private void drainIfFull() {
         if (batch.readableBytes() >= BATCH_LIMIT) {
             drain();
         }

@@ -44,10 +44,12 @@ public final class UpstreamConnector {
     }
 
     /**
-     * Connects with {@code handler} after a {@link ReplyFrameDecoder}; null when the breaker refuses.
-     * The returned future's outcome is already reported to the breaker.
+     * Connects with {@code handler} at the pipeline's end, receiving the channel's events and, from a
+     * {@link ReplyFrameDecoder} before it, Valkey's reply frames; null when the breaker refuses. The returned
+     * future's outcome is already reported to the breaker.
      */
-    public ChannelFuture connect(EventLoop loop, ChannelHandler handler) {
+    public <H extends ChannelHandler & ReplyFrameDecoder.FrameHandler> ChannelFuture connect(EventLoop loop,
+                                                                                        H handler) {
         if (!breaker.tryAcquirePermission()) {
             return null;
         }
@@ -62,7 +64,7 @@ public final class UpstreamConnector {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new ReplyFrameDecoder(), handler);
+                        ch.pipeline().addLast(new ReplyFrameDecoder(handler), handler);
                     }
                 })
                 .connect(address);

@@ -2,15 +2,12 @@ package io.valkeysidecar.proxy.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.valkeysidecar.proxy.SidecarConfig;
 import io.valkeysidecar.proxy.SidecarServer;
-import io.valkeysidecar.resp.ReplyFrame;
-import io.valkeysidecar.resp.ReplyFrameDecoder;
 import io.valkeysidecar.resp.RespLimits;
+import io.valkeysidecar.testing.FrameBytes;
 import io.valkeysidecar.testing.TestValkey;
 import java.io.IOException;
 import java.io.InputStream;
@@ -184,8 +181,8 @@ class SidecarCommandPlacementTest {
     /** A raw RESP connection returning whole reply frames as text. */
     private static final class Conn implements AutoCloseable {
         private final Socket socket = new Socket();
-        private final EmbeddedChannel framer = new EmbeddedChannel(new ReplyFrameDecoder());
-        private final List<String> frames = new ArrayList<>();
+        private final List<byte[]> frames = new ArrayList<>();
+        private final EmbeddedChannel framer = new EmbeddedChannel(FrameBytes.collectingInto(frames));
 
         Conn(int port) throws IOException {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
@@ -209,14 +206,11 @@ class SidecarCommandPlacementTest {
                     throw new IOException("closed");
                 }
                 framer.writeInbound(Unpooled.copiedBuffer(buf, 0, k));
-                ReplyFrame f;
-                while ((f = framer.readInbound()) != null) {
-                    ByteBuf raw = f.raw();
-                    frames.add(new String(ByteBufUtil.getBytes(raw), StandardCharsets.UTF_8));
-                    f.release();
-                }
             }
-            List<String> out = new ArrayList<>(frames.subList(0, n));
+            List<String> out = new ArrayList<>();
+            for (byte[] f : frames.subList(0, n)) {
+                out.add(new String(f, StandardCharsets.UTF_8));
+            }
             frames.subList(0, n).clear();
             return out;
         }
