@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -22,7 +21,6 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.lang.management.ManagementFactory;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -31,7 +29,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.HashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -39,7 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * directly: meters are looked up without allocating, counters and gauges are lock-free.
  *
  * <p>Every meter name is exported with the prefix {@code valkey_sidecar_}, including the JVM, Netty and
- * resilience4j binders' meters (a registry-wide filter adds it). Labels never carry key names: the only
+ * resilience4j binders' meters (a registry-wide filter adds it). The per-request meters are {@link CommandStats},
+ * registered with the Prometheus registry beside Micrometer's. Labels never carry key names: the only
  * per-request label is the command name, limited to the allow-list given by {@link #knownCommands}; anything else
  * is recorded as {@value #OTHER_COMMAND}.
  */
@@ -51,14 +49,12 @@ public final class SidecarMetrics implements AutoCloseable {
     /** Command label value for commands outside the allow-list. */
     public static final String OTHER_COMMAND = "other";
 
-    static final Duration LATENCY_MIN = Duration.ofNanos(10_000);
-    static final Duration LATENCY_MAX = Duration.ofSeconds(1);
-
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gcMetrics;
     /** Micrometer's gauges hold their objects weakly: keep bound breakers reachable while they are exported. */
     private final List<CircuitBreaker> circuitBreakers = new CopyOnWriteArrayList<>();
 
+    private final CommandStats commandStats = new CommandStats();
     private final CommandMeters otherCommand;
     /** Case-insensitive, replaced as a whole by {@link #knownCommands}: lookups need no lock and no allocation. */
     private volatile Map<String, CommandMeters> commandMeters;
@@ -111,8 +107,8 @@ public final class SidecarMetrics implements AutoCloseable {
                 .description("Attempts to connect to Valkey that failed")
                 .register(registry);
 
-        otherCommand = new CommandMeters(OTHER_COMMAND);
-        otherCommand.meters();
+        registry.getPrometheusRegistry().register(commandStats);
+        otherCommand = new CommandMeters(commandStats.index(OTHER_COMMAND, true));
         commandMeters = Collections.emptyMap();
 
         new JvmMemoryMetrics().bindTo(registry);
@@ -147,7 +143,8 @@ public final class SidecarMetrics implements AutoCloseable {
         for (String name : names) {
             String key = name.toUpperCase(Locale.ROOT);
             CommandMeters existing = previous.get(key);
-            next.put(key, existing != null ? existing : new CommandMeters(name.toLowerCase(Locale.ROOT)));
+            next.put(key, existing != null ? existing
+                    : new CommandMeters(commandStats.index(name.toLowerCase(Locale.ROOT), false)));
         }
         commandMeters = Collections.unmodifiableMap(next);
     }
@@ -167,9 +164,7 @@ public final class SidecarMetrics implements AutoCloseable {
         if (command == null) {
             command = otherCommand;
         }
-        Meters meters = command.meters();
-        (error ? meters.errors : meters.successes).increment();
-        meters.latency.record(latencyNanos, TimeUnit.NANOSECONDS);
+        commandStats.record(command.index, latencyNanos, error);
     }
 
     public void clientConnected() {
@@ -262,63 +257,7 @@ public final class SidecarMetrics implements AutoCloseable {
         }
     }
 
-    private static final class Meters {
-        final Counter successes;
-        final Counter errors;
-        final Timer latency;
-
-        Meters(Counter successes, Counter errors, Timer latency) {
-            this.successes = successes;
-            this.errors = errors;
-            this.latency = latency;
-        }
-    }
-
-    /**
-     * One command's meters, registered on first use: a command that is never sent adds no series (each latency
-     * histogram is several dozen series), and later calls find them without touching the registry.
-     */
-    private final class CommandMeters {
-        private final String label;
-        private volatile Meters meters;
-
-        CommandMeters(String label) {
-            this.label = label;
-        }
-
-        Meters meters() {
-            Meters current = meters;
-            if (current == null) {
-                synchronized (this) {
-                    current = meters;
-                    if (current == null) {
-                        current = register();
-                        meters = current;
-                    }
-                }
-            }
-            return current;
-        }
-
-        private Meters register() {
-            Counter successes = commandCounter("ok");
-            Counter errors = commandCounter("error");
-            Timer latency = Timer.builder(PREFIX + "command.duration")
-                    .description("Time from a command's arrival to its reply being written")
-                    .tag("command", label)
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(LATENCY_MIN)
-                    .maximumExpectedValue(LATENCY_MAX)
-                    .register(registry);
-            return new Meters(successes, errors, latency);
-        }
-
-        private Counter commandCounter(String outcome) {
-            return Counter.builder(PREFIX + "commands")
-                    .description("Commands completed, by command and outcome (error replies count as error)")
-                    .tag("command", label)
-                    .tag("outcome", outcome)
-                    .register(registry);
-        }
+    /** A command's index in {@link CommandStats}: a command that is never sent adds no series. */
+    private record CommandMeters(int index) {
     }
 }

@@ -51,6 +51,33 @@ class SidecarMetricsTest {
                 .isEqualTo(2.0);
     }
 
+    /** Each event loop records into cells of its own: what several threads recorded adds up exactly once they stop. */
+    @Test
+    void recordingsOfSeveralThreadsAddUp() throws InterruptedException {
+        metrics.knownCommands(List.of("get"));
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread thread = new Thread(() -> {
+                for (int i = 0; i < 10_000; i++) {
+                    metrics.commandCompleted("GET", 1_000_000, i % 10 == 0);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+
+        PrometheusText scrape = scrape();
+        assertThat(scrape.require("valkey_sidecar_commands_total", command("get", "ok"))).isEqualTo(36_000.0);
+        assertThat(scrape.require("valkey_sidecar_commands_total", command("get", "error"))).isEqualTo(4_000.0);
+        assertThat(scrape.require("valkey_sidecar_command_duration_seconds_count", Map.of("command", "get")))
+                .isEqualTo(40_000.0);
+        assertThat(scrape.require("valkey_sidecar_command_duration_seconds_sum", Map.of("command", "get")))
+                .isCloseTo(40.0, within(1e-9));
+    }
+
     @Test
     void commandsOutsideTheAllowListAreRecordedAsOther() {
         metrics.knownCommands(List.of("get"));
