@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.valkeysidecar.proxy.SidecarServer;
 import io.valkeysidecar.resp.RespLimits;
+import io.valkeysidecar.testing.TestValkey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -113,13 +114,13 @@ class BadInputTest {
     @Test
     void maxClientsRejectsWithValkeysTextAndRecovers() throws Exception {
         String valkeyText;
-        try (RawRespClient admin = new RawRespClient(fx.host(), fx.valkeyPort())) {
-            int clients = fx.valkeyClients();
-            admin.call("CONFIG", "SET", "maxclients", Integer.toString(clients - 1));
-            try (RawRespClient over = new RawRespClient(fx.host(), fx.valkeyPort())) {
+        // A Valkey of its own: lowering the fixture's maxclients would also refuse connections its sidecar opens
+        // meanwhile (a session's own upstream, a reconnect), failing whichever test owned them.
+        try (TestValkey full = TestValkey.start();
+             RawRespClient admin = new RawRespClient(full.host(), full.port())) {
+            admin.call("CONFIG", "SET", "maxclients", "1");
+            try (RawRespClient over = new RawRespClient(full.host(), full.port())) {
                 valkeyText = new String(over.readUntilClosed(3000), StandardCharsets.US_ASCII);
-            } finally {
-                admin.call("CONFIG", "SET", "maxclients", "10000");
             }
         }
         assertThat(valkeyText).isEqualTo("-ERR max number of clients reached\r\n");

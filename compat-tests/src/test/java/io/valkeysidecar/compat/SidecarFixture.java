@@ -102,14 +102,6 @@ public final class SidecarFixture implements AutoCloseable {
         return valkey.uri();
     }
 
-    /** Connections Valkey currently has, counted directly (the counting connection included). */
-    public int valkeyClients() throws IOException {
-        try (RawRespClient admin = new RawRespClient(host(), valkeyPort())) {
-            String list = admin.call("CLIENT", "LIST");
-            return list.split("\\nid=", -1).length - 1;
-        }
-    }
-
     /**
      * Waits until Valkey has no connection left from a test's raw sockets (directly or through the sidecar), so
      * a conversation starts from a clean server: connections closed by a previous run disappear from Valkey a
