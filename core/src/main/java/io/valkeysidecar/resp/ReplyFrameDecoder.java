@@ -36,6 +36,17 @@ public final class ReplyFrameDecoder extends ByteToMessageDecoder {
         setCumulator(CompactingCumulator.INSTANCE);
     }
 
+    /**
+     * Frames go to the handler, not down the pipeline, so Netty's decoder would take every read for one that produced
+     * nothing and, with auto-read off, ask for the next read at once: the handler's backpressure (auto-read off while
+     * its client takes no more) would not hold. Here the handler alone decides when reading resumes.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        discardSomeReadBytes();
+        ctx.fireChannelReadComplete();
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (broken) {

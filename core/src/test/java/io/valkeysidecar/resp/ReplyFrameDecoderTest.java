@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import io.valkeysidecar.testing.FrameBytes;
@@ -20,6 +22,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -304,6 +307,34 @@ class ReplyFrameDecoderTest {
             } finally {
                 ch.finishAndReleaseAll();
             }
+        }
+    }
+
+    /**
+     * With auto-read off (its client takes no more) the connection stays unread: the decoder hands frames to its
+     * handler, not down the pipeline, and must not take a read that delivered them for one that produced nothing,
+     * for which Netty's decoder asks for the next read itself.
+     */
+    @Test
+    void withAutoReadOffNoFurtherReadIsRequested() {
+        AtomicInteger readsRequested = new AtomicInteger();
+        List<byte[]> frames = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                readsRequested.incrementAndGet();
+                ctx.read();
+            }
+        }, FrameBytes.collectingInto(frames));
+        try {
+            ch.config().setAutoRead(false);
+            readsRequested.set(0);
+            ch.writeInbound(LeakCheck.buffer(bytes("+OK\r\n$5\r\nhel")));
+            ch.writeInbound(LeakCheck.buffer(bytes("lo\r\n")));
+            assertThat(frames).hasSize(2);
+            assertThat(readsRequested).hasValue(0);
+        } finally {
+            ch.finishAndReleaseAll();
         }
     }
 
