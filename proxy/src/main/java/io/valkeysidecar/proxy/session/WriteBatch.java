@@ -16,11 +16,17 @@ final class WriteBatch {
     private static final int COPY_LIMIT = 2048;
     /** A batch this large is handed to the channel at once, so the channel's writability still sees it. */
     private static final int BATCH_LIMIT = 64 * 1024;
+    private static final int MIN_CAPACITY = 4096;
 
     private final Channel channel;
     private ByteBuf batch;
     /** Bytes written since the last flush, for the caller's traffic count (one counter update per flush). */
     private long pending;
+    /**
+     * Capacity of the next batch: what the previous one needed, and a quarter more. A steady pipeline's batch is then allocated once at
+     * its size instead of growing by doublings (16 replies of 1 KB grew a 4 KB buffer three times, copying each time).
+     */
+    private int nextCapacity = MIN_CAPACITY;
 
     WriteBatch(Channel channel) {
         this.channel = channel;
@@ -55,7 +61,7 @@ final class WriteBatch {
 
     private ByteBuf batch() {
         if (batch == null) {
-            batch = channel.alloc().ioBuffer(4096);
+            batch = channel.alloc().ioBuffer(nextCapacity);
         }
         return batch;
     }
@@ -71,6 +77,8 @@ final class WriteBatch {
         if (batch != null) {
             ByteBuf b = batch;
             batch = null;
+            int used = b.readableBytes();
+            nextCapacity = Math.max(MIN_CAPACITY, Math.min(BATCH_LIMIT, used + used / 4));
             channel.write(b, channel.voidPromise());
         }
     }
