@@ -24,37 +24,42 @@ import org.slf4j.LoggerFactory;
 /**
  * Follows Valkey's keyevent notifications for every database and hands them to handlers.
  *
- * <p>At start (and after every reconnect, since a restarted Valkey forgets CONFIG SET) it merges the flags it
- * needs into {@code notify-keyspace-events}, keeping whatever the operator set. Keyspace events are
+ * <p>At start (and after every reconnect, since a restarted Valkey forgets CONFIG SET) it merges the flags its
+ * handlers need into {@code notify-keyspace-events}, keeping whatever the operator set. Keyspace events are
  * fire-and-forget pub/sub: whatever happened while the subscription was down is lost, and so is what a slow
  * handler could not keep up with (the queue is bounded). In both cases handlers get {@link
  * KeyspaceEventHandler#onResync()} so they re-check Valkey's state instead of trusting a stream with holes.
+ *
+ * <p>Every event is offered to {@link KeyspaceEventHandler#wants} on the connection's I/O thread first; only
+ * events some handler wants are queued, so the dispatcher thread is not woken for the rest.
  */
 public final class KeyspaceListener implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KeyspaceListener.class);
 
-    /** Keyevent notifications ("E") for every event class ("A"), which includes expired and evicted. */
-    public static final String REQUIRED_FLAGS = "EA";
     private static final byte[] PATTERN = "__keyevent@*__:*".getBytes(StandardCharsets.US_ASCII);
     private static final Object RESYNC = new Object();
 
     private final RedisClient client;
+    private final String requiredFlags;
     private final List<KeyspaceEventHandler> handlers;
     private final BlockingQueue<Object> queue;
     private final Thread dispatcher;
     private final AtomicBoolean resyncPending = new AtomicBoolean();
-    private final AtomicLong events = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean running = true;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> subscription;
 
     /**
+     * @param requiredFlags {@code notify-keyspace-events} flags the handlers need, e.g. "En" (keyevent
+     *                      notifications of new keys only) or "EA" (of every write, expiry and eviction)
      * @param queueCapacity events buffered for handlers; beyond it events are dropped and a resync is scheduled
      */
-    public KeyspaceListener(ClientResources resources, RedisURI upstream, List<KeyspaceEventHandler> handlers,
-                            int queueCapacity) {
+    public KeyspaceListener(ClientResources resources, RedisURI upstream, String requiredFlags,
+                            List<KeyspaceEventHandler> handlers, int queueCapacity) {
         this.client = RedisClient.create(resources, upstream);
+        this.requiredFlags = requiredFlags;
         this.handlers = List.copyOf(handlers);
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.dispatcher = new Thread(this::dispatch, "keyspace-listener");
@@ -86,7 +91,10 @@ public final class KeyspaceListener implements AutoCloseable {
                 public void message(byte[] pattern, byte[] channel, byte[] message) {
                     KeyspaceEvent event = KeyspaceEvent.fromChannel(channel, message);
                     if (event != null) {
-                        offer(event);
+                        received.incrementAndGet();
+                        if (wanted(event)) {
+                            offer(event);
+                        }
                     }
                 }
             });
@@ -104,9 +112,18 @@ public final class KeyspaceListener implements AutoCloseable {
         subscription.sync().psubscribe(PATTERN);
     }
 
-    /** Events handed to handlers so far. */
-    public long events() {
-        return events.get();
+    /** Events received from Valkey so far, wanted by a handler or not. */
+    public long received() {
+        return received.get();
+    }
+
+    private boolean wanted(KeyspaceEvent event) {
+        for (KeyspaceEventHandler h : handlers) {
+            if (h.wants(event)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Events dropped because handlers fell behind (each drop leads to a resync). */
@@ -144,7 +161,6 @@ public final class KeyspaceListener implements AutoCloseable {
                 continue;
             }
             if (item instanceof KeyspaceEvent event) {
-                events.incrementAndGet();
                 for (KeyspaceEventHandler h : handlers) {
                     try {
                         h.onEvent(event);
@@ -177,13 +193,13 @@ public final class KeyspaceListener implements AutoCloseable {
         }
     }
 
-    /** Adds {@link #REQUIRED_FLAGS} to {@code notify-keyspace-events}, keeping the operator's flags. */
+    /** Adds the required flags to {@code notify-keyspace-events}, keeping the operator's flags. */
     private void ensureNotifyFlags() {
         try (StatefulRedisConnection<String, String> c = client.connect()) {
             Map<String, String> current = c.sync().configGet("notify-keyspace-events");
             String configured = current.getOrDefault("notify-keyspace-events", "");
-            if (!NotifyFlags.covers(configured, REQUIRED_FLAGS)) {
-                String merged = NotifyFlags.merge(configured, REQUIRED_FLAGS);
+            if (!NotifyFlags.covers(configured, requiredFlags)) {
+                String merged = NotifyFlags.merge(configured, requiredFlags);
                 c.sync().configSet("notify-keyspace-events", merged);
                 log.info("notify-keyspace-events was '{}', set to '{}'", configured, merged);
             }

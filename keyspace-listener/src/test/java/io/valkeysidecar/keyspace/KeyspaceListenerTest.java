@@ -44,6 +44,11 @@ class KeyspaceListenerTest {
         final AtomicInteger resyncs = new AtomicInteger();
 
         @Override
+        public boolean wants(KeyspaceEvent event) {
+            return !new String(event.key(), StandardCharsets.UTF_8).startsWith("unwanted");
+        }
+
+        @Override
         public void onEvent(KeyspaceEvent event) {
             events.add(event);
         }
@@ -66,15 +71,16 @@ class KeyspaceListenerTest {
                         "--maxmemory-policy", "allkeys-random"), Duration.ofSeconds(20))) {
             RedisURI uri = RedisURI.create(valkey.host(), valkey.port());
             Recorder recorder = new Recorder();
-            try (KeyspaceListener listener = new KeyspaceListener(resources, uri, List.of(recorder), 10_000);
+            try (KeyspaceListener listener = new KeyspaceListener(resources, uri, "EA", List.of(recorder), 10_000);
                  RedisClient client = RedisClient.create(resources, uri);
                  StatefulRedisConnection<String, String> c = client.connect()) {
                 listener.start();
                 RedisCommands<String, String> cmd = c.sync();
                 String flags = cmd.configGet("notify-keyspace-events").get("notify-keyspace-events");
                 assertThat(NotifyFlags.covers(flags, "Kl")).as("operator's flags kept: %s", flags).isTrue();
-                assertThat(NotifyFlags.covers(flags, KeyspaceListener.REQUIRED_FLAGS)).isTrue();
+                assertThat(NotifyFlags.covers(flags, "EA")).isTrue();
 
+                cmd.set("unwanted", "1");
                 cmd.set("written", "1");
                 cmd.select(3);
                 cmd.del("nothing");
@@ -84,6 +90,7 @@ class KeyspaceListenerTest {
                 Await.until(() -> recorder.saw(0, "set", "written") && recorder.saw(3, "hset", "h")
                         && recorder.saw(3, "expired", "short"));
                 assertThat(recorder.saw(3, "del", "nothing")).as("no event for a key that did not exist").isFalse();
+                assertThat(recorder.saw(0, "set", "unwanted")).as("an event the handler does not want").isFalse();
 
                 String big = "v".repeat(4096);
                 for (int i = 0; i < 3000; i++) {
@@ -101,7 +108,7 @@ class KeyspaceListenerTest {
         int port = valkey.port();
         RedisURI uri = RedisURI.create(valkey.host(), port);
         Recorder recorder = new Recorder();
-        try (KeyspaceListener listener = new KeyspaceListener(resources, uri, List.of(recorder), 10_000)) {
+        try (KeyspaceListener listener = new KeyspaceListener(resources, uri, "EA", List.of(recorder), 10_000)) {
             listener.start();
             Await.until(() -> recorder.resyncs.get() == 1);
             valkey.kill();

@@ -12,11 +12,17 @@ import org.slf4j.LoggerFactory;
  * touching undeclared keys). Rule of the tier: when a key is in both tiers, Valkey's copy is the truth, so after
  * an event that leaves a key in Valkey, its disk copy is dropped ({@link SpillEngine#dropIfInMemory}).
  *
- * <p>Events that remove a key (del, expired, evicted, rename_from, ...) are not acted on: the spiller's own
- * DEL produces them for keys that now rightly live on disk. Valkey's own evictions are counted and reported by
- * the {@link MemoryController} from INFO, which also sees evictions while this listener was disconnected.
+ * <p>A disk copy can only go stale when its key appears in Valkey again, which Valkey announces as a "new" key
+ * event ({@link #NOTIFY_FLAGS}): writes to keys already in Valkey, and the spiller's own DELs, cause no event at
+ * all. Events that remove a key (del, expired, evicted, rename_from, ...), which arrive when the operator enabled
+ * them, are not acted on: the spiller's own DEL produces them for keys that now rightly live on disk. Valkey's own
+ * evictions are counted and reported by the {@link MemoryController} from INFO, which also sees evictions while
+ * this listener was disconnected.
  */
 final class SpillCoherence implements KeyspaceEventHandler {
+
+    /** Keyevent notifications ("E") of new keys ("n", not part of Valkey's "A"). */
+    static final String NOTIFY_FLAGS = "En";
 
     private static final Logger log = LoggerFactory.getLogger(SpillCoherence.class);
 
@@ -29,11 +35,14 @@ final class SpillCoherence implements KeyspaceEventHandler {
         this.engine = engine;
     }
 
+    /** Only keys the store may hold: most events are dropped on the I/O thread by one index lookup. */
+    @Override
+    public boolean wants(KeyspaceEvent event) {
+        return !IGNORED.contains(event.event()) && engine.store().mightContain(event.db(), event.key());
+    }
+
     @Override
     public void onEvent(KeyspaceEvent event) {
-        if (IGNORED.contains(event.event()) || !engine.store().mightContain(event.db(), event.key())) {
-            return;
-        }
         dropIfInMemory(event.db(), event.key());
     }
 

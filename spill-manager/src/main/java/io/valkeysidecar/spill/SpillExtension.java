@@ -34,7 +34,7 @@ public final class SpillExtension implements SidecarExtension {
         info = new SpillInfoSection(manager.engine(), manager.controller());
         interceptor = new SpillInterceptor(manager.engine(), runtime::commandTable, manager.controller(),
                 config.memory().high());
-        listener = new KeyspaceListener(runtime.clientResources(), runtime.upstream(),
+        listener = new KeyspaceListener(runtime.clientResources(), runtime.upstream(), SpillCoherence.NOTIFY_FLAGS,
                 List.of(new SpillCoherence(manager.engine())), 100_000);
         listener.start();
         registerMetrics(runtime.meterRegistry());
