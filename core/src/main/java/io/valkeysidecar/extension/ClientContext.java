@@ -12,6 +12,13 @@ public interface ClientContext {
     /** The ACL user this connection is authenticated as ("default" until AUTH/HELLO says otherwise). */
     String user();
 
+    /**
+     * Whether an interceptor may send {@link Prelude}s ahead of this client's next command: its connection to Valkey
+     * would answer them with exactly one reply each, right away (no transaction open, replies not switched off, not
+     * subscribed or monitoring).
+     */
+    boolean preludesAllowed();
+
     /** The sidecar's id for this client connection (stable for its lifetime). */
     long connectionId();
 

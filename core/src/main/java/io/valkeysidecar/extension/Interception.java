@@ -1,6 +1,7 @@
 package io.valkeysidecar.extension;
 
 import io.valkeysidecar.resp.Reply;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -13,19 +14,27 @@ import java.util.concurrent.CompletionStage;
  *                   sidecar command's (e.g. the spill tier answers SCAN's cursors over spilled keys itself)
  * @param afterReply null, or run on the event loop once the command is over: answered, refused, or dropped
  *                   because the client went away (e.g. to unpin keys a restore pinned)
+ * @param preludes   requests sent to Valkey on the client's path before the command is held (only when
+ *                   {@link ClientContext#preludesAllowed()}); {@code ready} usually completes from their replies
  */
 public record Interception(CompletionStage<? extends ReplyAmendment> ready, CompletionStage<Reply> answer,
-                           Runnable afterReply) {
+                           Runnable afterReply, List<Prelude> preludes) {
 
     public static Interception hold(CompletionStage<? extends ReplyAmendment> ready, Runnable afterReply) {
-        return new Interception(ready, null, afterReply);
+        return new Interception(ready, null, afterReply, List.of());
+    }
+
+    /** Sends {@code preludes} at once, then holds the command until {@code ready} completes. */
+    public static Interception holdAfter(List<Prelude> preludes, CompletionStage<? extends ReplyAmendment> ready,
+                                         Runnable afterReply) {
+        return new Interception(ready, null, afterReply, preludes);
     }
 
     public static Interception afterReply(Runnable afterReply) {
-        return new Interception(null, null, afterReply);
+        return new Interception(null, null, afterReply, List.of());
     }
 
     public static Interception answer(CompletionStage<Reply> answer, Runnable afterReply) {
-        return new Interception(null, answer, afterReply);
+        return new Interception(null, answer, afterReply, List.of());
     }
 }

@@ -15,6 +15,12 @@ public record TestClient(int protocol, int database, String user, long connectio
         return new TestClient(2, database, user, 1);
     }
 
+    /** No connection to Valkey to send them on. */
+    @Override
+    public boolean preludesAllowed() {
+        return false;
+    }
+
     @Override
     public void onClose(Runnable hook) {
         // No connection: the context lives as long as the test.

@@ -70,6 +70,11 @@ class SpillCommandsTest {
             }
 
             @Override
+            public boolean preludesAllowed() {
+                return false;
+            }
+
+            @Override
             public long connectionId() {
                 return 1;
             }

@@ -12,6 +12,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.CommandInterceptor;
 import io.valkeysidecar.extension.Interception;
+import io.valkeysidecar.extension.Prelude;
 import io.valkeysidecar.extension.ReplyAmendment;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
@@ -99,6 +100,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private int db;
     private String user = "default";
     private boolean inMulti;
+    /** MULTI forwarded and no EXEC, DISCARD or RESET after it: Valkey would queue a prelude instead of running it. */
+    private boolean multiSent;
     private String multiSelect;
     private boolean monitoring;
     private boolean repliesOff;
@@ -128,6 +131,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      */
     private final Map<String, byte[]> libraryInfo = new HashMap<>(2);
     private int repliesToDrop;
+    /** Preludes sent whose reply has not arrived yet. */
+    private int preludesOwed;
     /** Request bytes read in the current read burst, counted once at its end. */
     private long receivedInBurst;
     /** {@link #replyClock()}'s reading for the current upstream read burst; 0 between bursts. */
@@ -160,6 +165,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public long connectionId() {
         return id;
+    }
+
+    @Override
+    public boolean preludesAllowed() {
+        return !multiSent && !repliesOff && !skipNextReply && !monitoring && !isSubscribed() && !quitSent;
     }
 
     @Override
@@ -228,11 +238,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             services.metrics().clientDisconnected();
         }
         closing = true;
-        if (shared != null) {
-            shared.leave(this);
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (preludesOwed == 0) {
+            releaseUpstream();
         }
         held.forEach(ReferenceCountUtil::release);
         held.clear();
@@ -250,7 +257,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (out != null) {
             out.discard();
         }
-        awaiting.clear();
         if (localCommand != null) {
             localCommand.release();
             localCommand = null;
@@ -264,6 +270,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             log.warn("client connection {} failed", id, cause);
         }
         ctx.close();
+    }
+
+    /**
+     * The client is gone: its upstream connection is left (or closed) and the replies still owed are ignored. While
+     * a prelude is owed a reply this waits for it, so the prelude learns whether Valkey ran it rather than being
+     * told it may still run (a RESTORE could otherwise bring back a key deleted meanwhile).
+     */
+    private void releaseUpstream() {
+        if (shared != null) {
+            shared.leave(this);
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+        awaiting.clear();
     }
 
     // ---- dispatch ----
@@ -374,6 +395,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 continue;
             }
             pendingAfterReply = Hooks.then(pendingAfterReply, in.afterReply());
+            in.preludes().forEach(this::sendPrelude);
             if (in.answer() != null) {
                 // The interceptor answers the command itself: later interceptors do not see it.
                 pendingAnswer = in.answer();
@@ -393,6 +415,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         interceptorsPassed = 0;
         return true;
+    }
+
+    /** Written ahead of the held command; its reply goes to the prelude, not to the client. */
+    private void sendPrelude(Prelude prelude) {
+        preludesOwed++;
+        awaiting.add(Slot.prelude(prelude));
+        ByteBuf request = prelude.request(client.alloc());
+        if (shared != null) {
+            shared.write(this, request);
+        } else {
+            upstream.write(request, upstream.voidPromise());
+        }
     }
 
     private void gateOpened(Command c, ReplyAmendment amendment, Throwable failure) {
@@ -452,6 +486,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         slots.add(s);
         if (name.equals("QUIT")) {
             quitSent = true;
+        }
+        switch (kind) {
+            case MULTI -> multiSent = true;
+            case EXEC, DISCARD, RESET -> multiSent = false;
+            default -> {
+            }
         }
         ByteBuf request = c.isInline() ? asMultibulk(c) : c.raw().retain();
         if (shared != null && ConnectionAffinity.isSetInfo(c)) {
@@ -579,6 +619,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** A frame from Valkey for this session; {@code frame} is valid only during the call. */
     void onUpstreamFrame(ReplyFrame frame) {
         if (closing) {
+            answerPreludeWhileClosing(frame);
             return;
         }
         if (repliesToDrop > 0) {
@@ -591,6 +632,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             emitOutOfBand(frame);
             return;
         }
+        if (head.prelude != null) {
+            awaiting.poll();
+            answerPrelude(head.prelude, frame);
+            runLocalWhenDrained();
+            return;
+        }
         if (head.kind.isPubSub() && head.kind.confirmation.equals(frame.kind())) {
             onConfirmation(head, frame);
         } else {
@@ -598,6 +645,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         flushSlots();
         runLocalWhenDrained();
+    }
+
+    private void answerPrelude(Prelude prelude, ReplyFrame frame) {
+        preludesOwed--;
+        prelude.answered(frame);
+    }
+
+    /** After the client left: replies are dropped, except those owed to preludes; then the upstream is released. */
+    private void answerPreludeWhileClosing(ReplyFrame frame) {
+        Slot head = preludesOwed == 0 || isOutOfBand(frame, awaiting.peek()) ? null : awaiting.poll();
+        if (head != null && head.prelude != null) {
+            answerPrelude(head.prelude, frame);
+            if (preludesOwed == 0) {
+                releaseUpstream();
+            }
+        }
     }
 
     void onUpstreamReadComplete() {
@@ -794,7 +857,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void emitOutOfBand(ReplyFrame frame) {
         Slot target = awaiting.peek();
-        if (target != null) {
+        if (target != null && target.prelude == null) {
             target.add(frame.retainedRaw());
             flushSlots();
         } else if (slots.isEmpty()) {
@@ -877,6 +940,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!awaiting.isEmpty()) {
             Reply lost = Reply.error("ERR valkey-sidecar: connection to Valkey lost");
             for (Slot s : awaiting) {
+                if (s.preludeLost()) {
+                    preludesOwed--;
+                    continue;
+                }
+                if (closing) {
+                    continue;
+                }
                 s.expected = 0;
                 s.failed = true;
                 s.add(ReplyEncoder.encode(client.alloc(), lost, protocol));

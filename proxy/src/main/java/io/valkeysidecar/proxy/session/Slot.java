@@ -1,6 +1,7 @@
 package io.valkeysidecar.proxy.session;
 
 import io.netty.buffer.ByteBuf;
+import io.valkeysidecar.extension.Prelude;
 import io.valkeysidecar.extension.ReplyAmendment;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,12 +36,20 @@ final class Slot {
     boolean suppressed;
     /** Close the client once this slot is written (protocol violation). */
     boolean closeAfter;
+    /** Set for a prelude's place among the replies Valkey owes: never queued for the client, its reply goes here. */
+    final Prelude prelude;
 
     /** A single ByteBuf, or a List of them when pushes were attached; null when nothing is ready. */
     private Object output;
 
     Slot(String commandName, SlotKind kind, String param, int expected, ReplyAmendment amendment, Runnable afterReply,
          long startNanos) {
+        this(commandName, kind, param, expected, amendment, afterReply, startNanos, null);
+    }
+
+    private Slot(String commandName, SlotKind kind, String param, int expected, ReplyAmendment amendment,
+                 Runnable afterReply, long startNanos, Prelude prelude) {
+        this.prelude = prelude;
         this.commandName = commandName;
         this.kind = kind;
         this.param = param;
@@ -48,6 +57,19 @@ final class Slot {
         this.amendment = amendment;
         this.afterReply = afterReply;
         this.startNanos = startNanos;
+    }
+
+    static Slot prelude(Prelude prelude) {
+        return new Slot(null, SlotKind.PLAIN, null, 1, null, null, 0, prelude);
+    }
+
+    /** For a prelude's slot: tells the prelude its reply will not come, and answers true. */
+    boolean preludeLost() {
+        if (prelude == null) {
+            return false;
+        }
+        prelude.lost();
+        return true;
     }
 
     static Slot ready(ByteBuf frame) {
