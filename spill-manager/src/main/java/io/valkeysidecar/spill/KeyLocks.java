@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -23,13 +24,22 @@ final class KeyLocks {
     }
 
     <T> CompletableFuture<T> withLock(long fp, Supplier<? extends CompletionStage<T>> op) {
+        return withLockNoting(fp, atOnce -> op.get());
+    }
+
+    /**
+     * {@link #withLock}, telling {@code op} whether it runs at once, on the caller's thread within this call
+     * (the lock was free), or later on another thread.
+     */
+    <T> CompletableFuture<T> withLockNoting(long fp, Function<Boolean, ? extends CompletionStage<T>> op) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> prev = tails.put(fp, mine);
         CompletableFuture<T> result = new CompletableFuture<>();
+        boolean atOnce = prev == null;
         Runnable run = () -> {
             CompletionStage<T> stage;
             try {
-                stage = op.get();
+                stage = op.apply(atOnce);
             } catch (RuntimeException e) {
                 stage = CompletableFuture.failedFuture(e);
             }

@@ -8,6 +8,12 @@ import io.lettuce.core.TransactionResult;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.valkeysidecar.extension.Prelude;
+import io.valkeysidecar.resp.Reply;
+import io.valkeysidecar.resp.ReplyEncoder;
+import io.valkeysidecar.resp.ReplyFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -111,7 +117,28 @@ public final class SpillEngine implements AutoCloseable {
      * spilled, returns an already-completed stage without allocating.
      */
     public CompletionStage<Void> ensureResident(int db, List<byte[]> keys) {
+        return ensureResident(db, keys, false).ready();
+    }
+
+    /**
+     * What {@link #ensureResident(int, List, boolean)} started: the caller's command waits for {@code ready}, after
+     * sending {@code preludes} (RESTOREs) ahead of it on the client's own connection to Valkey.
+     */
+    public record Residency(CompletionStage<Void> ready, List<Prelude> preludes) {
+        static final Residency RESIDENT = new Residency(DONE, List.of());
+    }
+
+    /**
+     * {@link #ensureResident(int, List)} for a client's command. With {@code preludesAllowed}, a spilled key
+     * whose entry RocksDB holds in memory and that no other operation holds is restored by a RESTORE the caller
+     * sends ahead of the command on the client's connection ({@link Residency#preludes()}, to be sent before this
+     * call's thread does anything else): no round trip on a connection of the tier's, no thread hand-off.
+     * {@code ready} completes as soon as every key is in Valkey; dropping the disk copies goes on after it.
+     * When no key is spilled or being spilled, answers {@link Residency#RESIDENT} without allocating.
+     */
+    public Residency ensureResident(int db, List<byte[]> keys, boolean preludesAllowed) {
         CompletableFuture<?>[] waits = null;
+        List<Prelude> preludes = null;
         int n = 0;
         for (int i = 0; i < keys.size(); i++) {
             byte[] key = keys.get(i);
@@ -121,14 +148,21 @@ public final class SpillEngine implements AutoCloseable {
             if (stripes.spilling(fp) || store.mightContain(fp)) {
                 if (waits == null) {
                     waits = new CompletableFuture<?>[keys.size()];
+                    preludes = preludesAllowed ? new ArrayList<>(1) : null;
                 }
-                waits[n++] = locks.withLock(fp, () -> restoreLocked(db, key, fp));
+                CompletableFuture<RestoreOutcome> resident = new CompletableFuture<>();
+                List<Prelude> ahead = preludes;
+                // The lock is free in the common case, and then the restore starts right here: only then may it
+                // hand its RESTORE to the caller, who sends it before anything else happens on the connection.
+                locks.withLockNoting(fp, atOnce -> restoreLocked(db, key, fp, atOnce ? ahead : null, resident))
+                        .whenComplete((outcome, failure) -> settle(resident, outcome, failure));
+                waits[n++] = resident;
             }
         }
         if (waits == null) {
-            return DONE;
+            return Residency.RESIDENT;
         }
-        return CompletableFuture.allOf(Arrays.copyOf(waits, n));
+        return new Residency(CompletableFuture.allOf(Arrays.copyOf(waits, n)), preludes == null ? List.of() : preludes);
     }
 
     /** Unpins keys pinned by {@link #ensureResident} or {@link #deleteSpilled}. */
@@ -254,22 +288,45 @@ public final class SpillEngine implements AutoCloseable {
 
     // ---- restore ----
 
-    /** SPILL.RESTORE: brings one key back now. */
+    /** SPILL.RESTORE: brings one key back now; completes once its disk copy is dropped. */
     public CompletableFuture<RestoreOutcome> restore(int db, byte[] key) {
         long fp = KeyHash.fingerprint(db, key);
-        return locks.withLock(fp, () -> restoreLocked(db, key, fp));
+        return locks.withLock(fp, () -> restoreLocked(db, key, fp, null, new CompletableFuture<>()));
+    }
+
+    private static <T> void settle(CompletableFuture<T> f, T value, Throwable failure) {
+        if (failure != null) {
+            f.completeExceptionally(failure);
+        } else {
+            f.complete(value);
+        }
     }
 
     /**
-     * Completes only once the disk copy is dropped: a command that goes on earlier could count the key twice
-     * (DBSIZE, INFO keyspace add the store's keys to Valkey's).
+     * One key's restore, under its lock. {@code resident} completes once the key is in Valkey (or not to be
+     * restored): the store stops counting the key at that moment (DBSIZE, INFO keyspace add its count to Valkey's),
+     * so the command waiting for it may go on. The returned stage, which holds the lock, completes once the disk
+     * copy is dropped.
+     *
+     * @param ahead where to put the RESTORE for the caller to send on the client's connection, or null to send it
+     *              on the tier's own
      */
-    private CompletableFuture<RestoreOutcome> restoreLocked(int db, byte[] key, long fp) {
+    private CompletableFuture<RestoreOutcome> restoreLocked(int db, byte[] key, long fp, List<Prelude> ahead,
+                                                            CompletableFuture<RestoreOutcome> resident) {
         if (!store.mightContain(fp)) {
             return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
         }
         long start = System.nanoTime();
-        return read(db, key).thenCompose(e -> {
+        CompletableFuture<SpillStore.Entry> read = read(db, key);
+        if (ahead != null && read.isDone() && !read.isCompletedExceptionally()) {
+            SpillStore.Entry e = read.join();
+            if (e != null && !e.expiredAt(System.currentTimeMillis())) {
+                RestorePrelude prelude = new RestorePrelude(e);
+                ahead.add(prelude);
+                return prelude.outcome.thenCompose(outcome -> restored(e, outcome, start, resident));
+            }
+        }
+        return read.thenCompose(e -> {
             if (e == null) {
                 return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
             }
@@ -277,24 +334,90 @@ public final class SpillEngine implements AutoCloseable {
                 stats.expiredOnRead.increment();
                 return store.delete(db, key, e.version(), false).thenApply(d -> RestoreOutcome.EXPIRED);
             }
-            return restoreInto(db, e, 0).thenCompose(outcome -> {
-                if (outcome == RestoreOutcome.RESTORED) {
-                    // Before the disk copy goes, so a SCAN finds the key on disk or hears of it.
-                    restoreListener.restored(db, key, e.type());
-                }
-                // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
-                return store.delete(db, key, e.version(), false).thenApply(d -> {
-                    if (outcome == RestoreOutcome.RESTORED) {
-                        stats.restored.increment();
-                        stats.restoreBytes.add(e.payload().length);
-                        stats.restoreLatency.recordNanos(System.nanoTime() - start);
-                    } else {
-                        stats.memoryNewer.increment();
-                    }
-                    return outcome;
-                });
-            });
+            return restoreInto(db, e, 0).thenCompose(outcome -> restored(e, outcome, start, resident));
         });
+    }
+
+    /** The key is in Valkey (restored, or a newer value was there): the waiting command goes on, the copy goes. */
+    private CompletableFuture<RestoreOutcome> restored(SpillStore.Entry e, RestoreOutcome outcome, long start,
+                                                       CompletableFuture<RestoreOutcome> resident) {
+        if (outcome == RestoreOutcome.RESTORED) {
+            // Before the disk copy goes, so a SCAN finds the key on disk or hears of it.
+            restoreListener.restored(e.db(), e.key(), e.type());
+            stats.restored.increment();
+            stats.restoreBytes.add(e.payload().length);
+            stats.restoreLatency.recordNanos(System.nanoTime() - start);
+        } else {
+            stats.memoryNewer.increment();
+        }
+        // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
+        CompletableFuture<Boolean> dropped = store.deleteRestored(e.db(), e.key(), e.version());
+        resident.complete(outcome);
+        return dropped.thenApply(d -> outcome);
+    }
+
+    /**
+     * A spilled key's RESTORE, sent by the proxy on the client's connection ahead of the client's command (see
+     * {@link Prelude}). {@code +OK} and {@code -BUSYKEY} settle it; any other answer (-OOM, an ACL refusal, ...)
+     * hands the restore to the tier's own connection, which waits for room on -OOM. If the reply is lost with the
+     * connection, Valkey is asked whether it holds the key now.
+     */
+    private final class RestorePrelude implements Prelude {
+        final SpillStore.Entry e;
+        final CompletableFuture<RestoreOutcome> outcome = new CompletableFuture<>();
+
+        RestorePrelude(SpillStore.Entry e) {
+            this.e = e;
+        }
+
+        @Override
+        public ByteBuf request(ByteBufAllocator alloc) {
+            Reply ttl = Reply.bulk(Long.toString(e.expireAt() == SpillStore.NO_EXPIRY ? 0 : e.expireAt()));
+            Reply request = e.expireAt() == SpillStore.NO_EXPIRY
+                    ? Reply.array(RESTORE, Reply.bulk(e.key()), ttl, Reply.bulk(e.payload()))
+                    : Reply.array(RESTORE, Reply.bulk(e.key()), ttl, Reply.bulk(e.payload()), ABSTTL);
+            return ReplyEncoder.encode(alloc, request, 2);
+        }
+
+        @Override
+        public void answered(ReplyFrame reply) {
+            if (!reply.isError()) {
+                outcome.complete(RestoreOutcome.RESTORED);
+            } else if (startsWith(reply, BUSYKEY)) {
+                outcome.complete(RestoreOutcome.MEMORY_NEWER);
+            } else {
+                restoreInto(e.db(), e, 0).whenComplete((o, failure) -> settle(outcome, o, failure));
+            }
+        }
+
+        @Override
+        public void lost() {
+            existsInMemory(e.db(), e.key()).whenComplete((inMemory, failure) -> {
+                if (failure != null) {
+                    outcome.completeExceptionally(failure);
+                } else if (inMemory) {
+                    outcome.complete(RestoreOutcome.RESTORED);
+                } else {
+                    outcome.completeExceptionally(new IllegalStateException("connection to Valkey lost"));
+                }
+            });
+        }
+    }
+
+    private static final Reply RESTORE = Reply.bulk("RESTORE");
+    private static final Reply ABSTTL = Reply.bulk("ABSTTL");
+    private static final byte[] BUSYKEY = "-BUSYKEY".getBytes(StandardCharsets.US_ASCII);
+
+    private static boolean startsWith(ReplyFrame frame, byte[] prefix) {
+        if (frame.length() < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (frame.byteAt(i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private CompletableFuture<RestoreOutcome> restoreInto(int db, SpillStore.Entry e, int attempt) {

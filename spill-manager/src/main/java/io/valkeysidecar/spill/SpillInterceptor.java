@@ -150,7 +150,8 @@ public final class SpillInterceptor implements CommandInterceptor {
         if (keys.isEmpty()) {
             return null;
         }
-        CompletionStage<Void> resident = engine.ensureResident(db, keys);
+        SpillEngine.Residency residency = engine.ensureResident(db, keys, client.preludesAllowed());
+        CompletionStage<Void> resident = residency.ready();
         Runnable unpin = releaseFor(client, db, keys, cmd.name().equals("WATCH"));
         Runnable release = unpin;
         CompletableFuture<Void> room = null;
@@ -167,7 +168,7 @@ public final class SpillInterceptor implements CommandInterceptor {
         if (ready.toCompletableFuture().isDone() && !ready.toCompletableFuture().isCompletedExceptionally()) {
             return Interception.afterReply(release);
         }
-        return Interception.hold(ready.thenApply(v -> null), release);
+        return Interception.holdAfter(residency.preludes(), ready.thenApply(v -> null), release);
     }
 
     /**

@@ -322,7 +322,21 @@ public final class SpillStore implements AutoCloseable {
      * @return whether an entry was deleted
      */
     public CompletableFuture<Boolean> delete(int dbIndex, byte[] key, long expectedVersion, boolean durable) {
-        Delete op = new Delete(dbIndex, key, expectedVersion, durable);
+        Delete op = new Delete(dbIndex, key, expectedVersion, durable, true);
+        submit(op);
+        return op.future;
+    }
+
+    /**
+     * Deletes the entry of a key that is back in Valkey (version-checked, not synced), and stops counting it in
+     * {@link #keyCount(int)} at once rather than once written: DBSIZE and INFO keyspace add this count to
+     * Valkey's, and must not count the key twice in between.
+     *
+     * @return whether the entry was deleted
+     */
+    public CompletableFuture<Boolean> deleteRestored(int dbIndex, byte[] key, long version) {
+        keysPerDb.get(dbIndex).decrementAndGet();
+        Delete op = new Delete(dbIndex, key, version, false, false);
         submit(op);
         return op.future;
     }
@@ -622,6 +636,11 @@ public final class SpillStore implements AutoCloseable {
         }
 
         void remove(int dbIndex, byte[] key, byte[] dk, Header old) throws RocksDBException {
+            remove(dbIndex, key, dk, old, true);
+        }
+
+        /** @param counted false when the key's count was already taken off ({@link #deleteRestored}) */
+        void remove(int dbIndex, byte[] key, byte[] dk, Header old, boolean counted) throws RocksDBException {
             wb.delete(dataCf, dk);
             wb.delete(pendingCf, dk);
             if (old.expireAt != NO_EXPIRY) {
@@ -633,7 +652,9 @@ public final class SpillStore implements AutoCloseable {
             bytesDelta -= bytes;
             after.add(() -> {
                 index.remove(fp);
-                keysPerDb.get(dbIndex).decrementAndGet();
+                if (counted) {
+                    keysPerDb.get(dbIndex).decrementAndGet();
+                }
                 logicalBytes.addAndGet(-bytes);
             });
         }
@@ -721,13 +742,16 @@ public final class SpillStore implements AutoCloseable {
         final byte[] key;
         final long expected;
         final boolean durable;
+        /** False when the key's count was taken off already: it is given back if nothing is deleted. */
+        final boolean counted;
         final CompletableFuture<Boolean> future = new CompletableFuture<>();
 
-        Delete(int db, byte[] key, long expected, boolean durable) {
+        Delete(int db, byte[] key, long expected, boolean durable, boolean counted) {
             this.db = db;
             this.key = key;
             this.expected = expected;
             this.durable = durable;
+            this.counted = counted;
         }
 
         @Override
@@ -735,10 +759,14 @@ public final class SpillStore implements AutoCloseable {
             byte[] dk = dataKey(db, key);
             Header old = b.current(dk);
             if (old == null || (expected != ANY_VERSION && old.version != expected)) {
+                if (!counted) {
+                    // A sweep or flush removed (and uncounted) the entry first, or a newer one took over its count.
+                    b.after.add(() -> keysPerDb.get(db).incrementAndGet());
+                }
                 b.done.add(() -> future.complete(false));
                 return;
             }
-            b.remove(db, key, dk, old);
+            b.remove(db, key, dk, old, counted);
             b.sync |= durable;
             b.done.add(() -> future.complete(true));
         }
