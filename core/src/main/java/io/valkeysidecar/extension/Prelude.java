@@ -15,8 +15,12 @@ public interface Prelude {
     /** One complete RESP request; the proxy writes and releases it. */
     ByteBuf request(ByteBufAllocator alloc);
 
-    /** Valkey's reply, on the client's event loop; the frame is valid only during the call. */
-    void answered(ReplyFrame reply);
+    /**
+     * Valkey's reply, on the client's event loop; the frame is valid only during the call. Answers whether the
+     * request did what the command behind it needs: if not, a command sent right behind it
+     * ({@link Interception#commandFollows()}) is sent again.
+     */
+    boolean answered(ReplyFrame reply);
 
     /**
      * No reply will come: the connection to Valkey ended before it arrived (a client that leaves waits for its

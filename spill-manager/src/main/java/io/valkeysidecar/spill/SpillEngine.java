@@ -56,6 +56,7 @@ public final class SpillEngine implements AutoCloseable {
     private final KeyLocks locks;
     private final KeyStripes stripes = new KeyStripes();
     private final AccessHeat heat = new AccessHeat();
+
     private final long maxSpillBytes;
     private final SpillStats stats = new SpillStats();
     private volatile Supplier<CompletionStage<?>> oomRelief = () -> DONE;
@@ -122,10 +123,12 @@ public final class SpillEngine implements AutoCloseable {
 
     /**
      * What {@link #ensureResident(int, List, boolean)} started: the caller's command waits for {@code ready}, after
-     * sending {@code preludes} (RESTOREs) ahead of it on the client's own connection to Valkey.
+     * sending {@code preludes} (RESTOREs) ahead of it on the client's own connection to Valkey. With
+     * {@code onlyPreludes}, every key is in Valkey once each prelude answered true, so a command that may run
+     * twice can be sent right behind them.
      */
-    public record Residency(CompletionStage<Void> ready, List<Prelude> preludes) {
-        static final Residency RESIDENT = new Residency(DONE, List.of());
+    public record Residency(CompletionStage<Void> ready, List<Prelude> preludes, boolean onlyPreludes) {
+        static final Residency RESIDENT = new Residency(DONE, List.of(), false);
     }
 
     /**
@@ -162,7 +165,9 @@ public final class SpillEngine implements AutoCloseable {
         if (waits == null) {
             return Residency.RESIDENT;
         }
-        return new Residency(CompletableFuture.allOf(Arrays.copyOf(waits, n)), preludes == null ? List.of() : preludes);
+        CompletableFuture<Void> ready = CompletableFuture.allOf(Arrays.copyOf(waits, n));
+        return preludes == null ? new Residency(ready, List.of(), false)
+                : new Residency(ready, preludes, preludes.size() == n);
     }
 
     /** Unpins keys pinned by {@link #ensureResident} or {@link #deleteSpilled}. */
@@ -380,14 +385,17 @@ public final class SpillEngine implements AutoCloseable {
         }
 
         @Override
-        public void answered(ReplyFrame reply) {
+        public boolean answered(ReplyFrame reply) {
             if (!reply.isError()) {
                 outcome.complete(RestoreOutcome.RESTORED);
-            } else if (startsWith(reply, BUSYKEY)) {
-                outcome.complete(RestoreOutcome.MEMORY_NEWER);
-            } else {
-                restoreInto(e.db(), e, 0).whenComplete((o, failure) -> settle(outcome, o, failure));
+                return true;
             }
+            if (startsWith(reply, BUSYKEY)) {
+                outcome.complete(RestoreOutcome.MEMORY_NEWER);
+                return true;
+            }
+            restoreInto(e.db(), e, 0).whenComplete((o, failure) -> settle(outcome, o, failure));
+            return false;
         }
 
         @Override

@@ -168,7 +168,14 @@ public final class SpillInterceptor implements CommandInterceptor {
         if (ready.toCompletableFuture().isDone() && !ready.toCompletableFuture().isCompletedExceptionally()) {
             return Interception.afterReply(release);
         }
-        return Interception.holdAfter(residency.preludes(), ready.thenApply(v -> null), release);
+        return Interception.afterPreludes(residency.preludes(), residency.onlyPreludes() && mayRunTwice(cmd),
+                ready.thenApply(v -> null), release);
+    }
+
+    /** Read-only and not blocking: it may go right behind its RESTOREs, and run again if one of them failed. */
+    private boolean mayRunTwice(Command cmd) {
+        CommandSpec spec = commandTable.get().lookup(cmd);
+        return spec != null && spec.hasFlag("readonly") && !spec.hasFlag("blocking");
     }
 
     /**

@@ -91,6 +91,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private int interceptorsPassed;
     private ReplyAmendment pendingAmendment;
     private Runnable pendingAfterReply;
+    /** The ready stage of an interception whose command follows its preludes, until the command is forwarded. */
+    private CompletionStage<?> followGate;
+    /**
+     * A command sent right behind its preludes while its gate or a void first reply is pending (one at a time:
+     * later requests wait for the gate). {@link #aheadVoid}: a prelude answered false, so its first reply is
+     * dropped and it is sent again once the gate opened.
+     */
+    private Slot ahead;
+    private boolean aheadVoid;
+    private boolean aheadGateDone;
+    private Throwable aheadFailure;
     private CompletionStage<Reply> pendingAnswer;
     /** Extensions' hooks to run when the connection closes. */
     private Runnable closeHooks;
@@ -409,6 +420,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 pendingAmendment = Hooks.then(pendingAmendment, ready.join());
                 continue;
             }
+            if (in.commandFollows() && !in.preludes().isEmpty()) {
+                followGate = ready;
+                continue;
+            }
             gate = ready;
             ready.whenComplete((amendment, failure) -> onLoop(() -> gateOpened(c, amendment, failure)));
             return false;
@@ -421,12 +436,66 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void sendPrelude(Prelude prelude) {
         preludesOwed++;
         awaiting.add(Slot.prelude(prelude));
-        ByteBuf request = prelude.request(client.alloc());
+        writeUpstream(prelude.request(client.alloc()));
+    }
+
+    /** Writes a request (taking ownership of it) to the shared upstream or the session's own. */
+    private void writeUpstream(ByteBuf request) {
         if (shared != null) {
             shared.write(this, request);
         } else {
             upstream.write(request, upstream.voidPromise());
         }
+    }
+
+    /** {@code s} went right behind its preludes: later requests wait for {@code gate} all the same. */
+    private void startAhead(Slot s, CompletionStage<?> aheadGate) {
+        ahead = s;
+        aheadVoid = false;
+        aheadGateDone = false;
+        aheadFailure = null;
+        gate = aheadGate;
+        // Never inline: the gate may complete inside a prelude's answer, before the session has noted what it said.
+        aheadGate.whenComplete((v, failure) -> client.eventLoop().execute(() -> aheadGateOpened(s, failure)));
+    }
+
+    private void aheadGateOpened(Slot s, Throwable failure) {
+        if (closing || ahead != s) {
+            return;
+        }
+        aheadGateDone = true;
+        aheadFailure = failure;
+        if (!aheadVoid) {
+            // Every prelude did its part before the command ran: its reply stands.
+            ahead = null;
+            gate = null;
+            drainHeld();
+            flushBoth();
+            updateReadability();
+        } else if (s.replyDropped) {
+            finishAhead();
+        }
+        // Otherwise the gate stays closed until the void reply is dropped, so nothing overtakes the re-sent command.
+    }
+
+    /** The void first reply of {@link #ahead} was dropped and its gate opened: send it again, or answer the failure. */
+    private void finishAhead() {
+        Slot s = ahead;
+        ahead = null;
+        gate = null;
+        s.replyDropped = false;
+        if (aheadFailure == null) {
+            awaiting.add(s);
+            writeUpstream(s.takeResend());
+        } else {
+            s.failed = true;
+            s.add(ReplyEncoder.encode(client.alloc(), SidecarException.toReply(aheadFailure), protocol));
+            complete(s, System.nanoTime());
+            flushSlots();
+        }
+        drainHeld();
+        flushBoth();
+        updateReadability();
     }
 
     private void gateOpened(Command c, ReplyAmendment amendment, Throwable failure) {
@@ -494,16 +563,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         }
         ByteBuf request = c.isInline() ? asMultibulk(c) : c.raw().retain();
+        if (followGate != null) {
+            s.resend = request.retainedDuplicate();
+            startAhead(s, followGate);
+            followGate = null;
+        }
         if (shared != null && ConnectionAffinity.isSetInfo(c)) {
             if (c.argc() == 4) {
                 // Valkey accepts only this form; the label is kept if it does.
                 s.label = new LibraryLabel(c.argString(2).toUpperCase(Locale.ROOT), ByteBufUtil.getBytes(request));
             }
             shared.writeSetInfo(this, request);
-        } else if (shared != null) {
-            shared.write(this, request);
         } else {
-            upstream.write(request, upstream.voidPromise());
+            writeUpstream(request);
         }
         c.release();
     }
@@ -634,8 +706,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (head.prelude != null) {
             awaiting.poll();
-            answerPrelude(head.prelude, frame);
+            if (!answerPrelude(head.prelude, frame) && ahead != null) {
+                aheadVoid = true;
+            }
             runLocalWhenDrained();
+            return;
+        }
+        if (head == ahead && aheadVoid) {
+            awaiting.poll();
+            head.replyDropped = true;
+            if (aheadGateDone) {
+                finishAhead();
+            }
             return;
         }
         if (head.kind.isPubSub() && head.kind.confirmation.equals(frame.kind())) {
@@ -647,9 +729,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         runLocalWhenDrained();
     }
 
-    private void answerPrelude(Prelude prelude, ReplyFrame frame) {
+    private boolean answerPrelude(Prelude prelude, ReplyFrame frame) {
         preludesOwed--;
-        prelude.answered(frame);
+        return prelude.answered(frame);
     }
 
     /** After the client left: replies are dropped, except those owed to preludes; then the upstream is released. */

@@ -38,6 +38,10 @@ final class Slot {
     boolean closeAfter;
     /** Set for a prelude's place among the replies Valkey owes: never queued for the client, its reply goes here. */
     final Prelude prelude;
+    /** A command sent right behind its preludes: its request, kept until its reply is known to stand. */
+    ByteBuf resend;
+    /** Its first reply was void (a prelude answered false) and dropped; it is to be sent again. */
+    boolean replyDropped;
 
     /** A single ByteBuf, or a List of them when pushes were attached; null when nothing is ready. */
     private Object output;
@@ -114,8 +118,19 @@ final class Slot {
         return n;
     }
 
-    /** Runs the after-reply hook, once. */
+    /** The request kept for sending again; the slot no longer holds it. */
+    ByteBuf takeResend() {
+        ByteBuf b = resend;
+        resend = null;
+        return b;
+    }
+
+    /** Runs the after-reply hook, once, and lets go of a request kept for sending again. */
     void over() {
+        if (resend != null) {
+            resend.release();
+            resend = null;
+        }
         Runnable r = afterReply;
         if (r != null) {
             afterReply = null;
