@@ -14,13 +14,16 @@ import io.valkeysidecar.extension.Prelude;
 import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.resp.ReplyEncoder;
 import io.valkeysidecar.resp.ReplyFrame;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -56,7 +59,11 @@ public final class SpillEngine implements AutoCloseable {
     private final KeyLocks locks;
     private final KeyStripes stripes = new KeyStripes();
     private final AccessHeat heat = new AccessHeat();
-
+    /**
+     * Keys ({@link SpillStore#dataKey}) a restore put back into Valkey whose disk copy is still being dropped: a
+     * command on one of them need not wait for that (exact keys, so no fingerprint collision can hide a spilled key).
+     */
+    private final Set<ByteBuffer> backInValkey = ConcurrentHashMap.newKeySet();
     private final long maxSpillBytes;
     private final SpillStats stats = new SpillStats();
     private volatile Supplier<CompletionStage<?>> oomRelief = () -> DONE;
@@ -148,7 +155,7 @@ public final class SpillEngine implements AutoCloseable {
             long fp = KeyHash.fingerprint(db, key);
             stripes.pin(fp);
             heat.touch(fp);
-            if (stripes.spilling(fp) || store.mightContain(fp)) {
+            if (stripes.spilling(fp) || store.mightContain(fp) && !backInValkey(db, key)) {
                 if (waits == null) {
                     waits = new CompletableFuture<?>[keys.size()];
                     preludes = preludesAllowed ? new ArrayList<>(1) : null;
@@ -355,10 +362,23 @@ public final class SpillEngine implements AutoCloseable {
         } else {
             stats.memoryNewer.increment();
         }
+        ByteBuffer dataKey = ByteBuffer.wrap(SpillStore.dataKey(e.db(), e.key()));
+        backInValkey.add(dataKey);
         // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
         CompletableFuture<Boolean> dropped = store.deleteRestored(e.db(), e.key(), e.version());
         resident.complete(outcome);
-        return dropped.thenApply(d -> outcome);
+        return dropped.handle((d, failure) -> {
+            backInValkey.remove(dataKey);
+            if (failure != null) {
+                throw new CompletionException(failure);
+            }
+            return outcome;
+        });
+    }
+
+    /** Whether a restore put {@code key} back into Valkey and its disk copy is going (nothing left to reconcile). */
+    boolean backInValkey(int db, byte[] key) {
+        return !backInValkey.isEmpty() && backInValkey.contains(ByteBuffer.wrap(SpillStore.dataKey(db, key)));
     }
 
     /**
