@@ -13,6 +13,7 @@ class NotifyFlagsTest {
         assertThat(NotifyFlags.merge("KEA", "EA")).isEqualTo("KEA");
         assertThat(NotifyFlags.merge("Kx", "Ex")).isEqualTo("KEx");
         assertThat(NotifyFlags.merge("Em", "EA")).isEqualTo("EAm");
+        assertThat(NotifyFlags.merge("KEA", "En")).as("new-key events are not part of A").isEqualTo("KEAn");
     }
 
     @Test
@@ -21,5 +22,6 @@ class NotifyFlagsTest {
         assertThat(NotifyFlags.covers("Eg$lshzxetd", "EA")).isTrue();
         assertThat(NotifyFlags.covers("Eg$lshzxt", "EA")).isFalse();
         assertThat(NotifyFlags.covers("", "E")).isFalse();
+        assertThat(NotifyFlags.covers("KEA", "En")).isFalse();
     }
 }
