@@ -15,7 +15,7 @@ public interface ClientContext {
     /**
      * Whether an interceptor may send {@link Prelude}s ahead of this client's next command: its connection to Valkey
      * would answer them with exactly one reply each, right away (no transaction open, replies not switched off, not
-     * subscribed or monitoring).
+     * subscribed or monitoring), and they would not take a setting meant for the command (CLIENT CACHING, ASKING).
      */
     boolean preludesAllowed();
 

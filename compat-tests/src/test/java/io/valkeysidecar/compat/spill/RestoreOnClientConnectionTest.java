@@ -63,6 +63,22 @@ class RestoreOnClientConnectionTest extends SharedSpillSidecar {
         assertThat(s.resident("s1")).isTrue();
     }
 
+    /** CLIENT CACHING YES applies to the command after it, so that command's RESTORE must not come in between. */
+    @Test
+    void clientCachingStaysWithTheCommandItWasMeantFor() throws Exception {
+        c.set("cached", "v");
+        assertThat(evict(c, "cached")).isEqualTo(1);
+        try (RawRespClient raw = s.raw()) {
+            raw.call("HELLO", "3");
+            assertThat(raw.call("CLIENT", "TRACKING", "ON", "OPTIN")).isEqualTo("+OK\r\n");
+            raw.send(pipeline(new String[] {"CLIENT", "CACHING", "YES"}, new String[] {"GET", "cached"}));
+            assertThat(RawRespClient.show(raw.read(2))).containsExactly("+OK\\r\\n", "$1\\r\\nv\\r\\n");
+            c.set("cached", "changed");
+            assertThat(RawRespClient.show(raw.read())).as("the GET was tracked")
+                    .isEqualTo(">2\\r\\n$10\\r\\ninvalidate\\r\\n*1\\r\\n$6\\r\\ncached\\r\\n");
+        }
+    }
+
     /**
      * The RESTORE fails on the client's connection and the GET behind it has already run: its reply is dropped,
      * the tier restores the key on its own connection, the GET runs again, and the SET pipelined after it waits.

@@ -113,6 +113,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean inMulti;
     /** MULTI forwarded and no EXEC, DISCARD or RESET after it: Valkey would queue a prelude instead of running it. */
     private boolean multiSent;
+    /** The last command forwarded applies to the next one (CLIENT CACHING, ASKING), which must not be a prelude. */
+    private boolean flagsNextCommand;
     private String multiSelect;
     private boolean monitoring;
     private boolean repliesOff;
@@ -180,7 +182,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public boolean preludesAllowed() {
-        return !multiSent && !repliesOff && !skipNextReply && !monitoring && !isSubscribed() && !quitSent;
+        return !multiSent && !flagsNextCommand && !repliesOff && !skipNextReply && !monitoring && !isSubscribed()
+                && !quitSent;
     }
 
     @Override
@@ -562,6 +565,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             default -> {
             }
         }
+        flagsNextCommand = name.equals("ASKING") || name.equals("CLIENT") && c.argc() >= 2 && c.argIs(1, "CACHING");
         ByteBuf request = c.isInline() ? asMultibulk(c) : c.raw().retain();
         if (followGate != null) {
             s.resend = request.retainedDuplicate();
