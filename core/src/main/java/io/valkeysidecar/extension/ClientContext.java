@@ -1,5 +1,8 @@
 package io.valkeysidecar.extension;
 
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
+
 /** What a sidecar command may know about the client connection that sent it. */
 public interface ClientContext {
 
@@ -27,4 +30,10 @@ public interface ClientContext {
      * state an extension keeps (pins held across a transaction) never outlives the connection.
      */
     void onClose(Runnable hook);
+
+    /**
+     * State an extension keeps for this connection (pins held across a transaction), reached without a lookup by
+     * connection id on every command; it goes with the connection.
+     */
+    <T> Attribute<T> attr(AttributeKey<T> key);
 }

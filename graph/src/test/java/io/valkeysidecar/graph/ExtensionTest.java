@@ -77,7 +77,7 @@ class ExtensionTest {
             assertThat(query.descriptor().firstKey()).isEqualTo(1);
             var cmd = GraphHarness.decode("GRAPH.QUERY", "ext", "CREATE (:X) RETURN 1");
             try {
-                query.execute(TestClient.DEFAULT, cmd).toCompletableFuture().get(30, TimeUnit.SECONDS);
+                query.execute(TestClient.defaults(), cmd).toCompletableFuture().get(30, TimeUnit.SECONDS);
             } finally {
                 cmd.release();
             }

@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -146,17 +147,30 @@ public final class SpillEngine implements AutoCloseable {
      * When no key is spilled or being spilled, answers {@link Residency#RESIDENT} without allocating.
      */
     public Residency ensureResident(int db, List<byte[]> keys, boolean preludesAllowed) {
+        return ensureResident(db, KeyHash.fingerprints(db, keys), keys::get, preludesAllowed);
+    }
+
+    /**
+     * {@link #ensureResident(int, List, boolean)} for keys the caller already fingerprinted: {@code keyAt} gives key
+     * {@code i}'s bytes and is only asked, during this call, for a key that may be spilled. The proxy hashes keys
+     * inside the request's buffer and copies none of them on its common path.
+     */
+    public Residency ensureResident(int db, long[] fingerprints, IntFunction<byte[]> keyAt, boolean preludesAllowed) {
         CompletableFuture<?>[] waits = null;
         List<Prelude> preludes = null;
         int n = 0;
-        for (int i = 0; i < keys.size(); i++) {
-            byte[] key = keys.get(i);
-            long fp = KeyHash.fingerprint(db, key);
+        for (int i = 0; i < fingerprints.length; i++) {
+            long fp = fingerprints[i];
             stripes.pin(fp);
             heat.touch(fp);
-            if (stripes.spilling(fp) || store.mightContain(fp) && !backInValkey(db, key)) {
+            boolean spilling = stripes.spilling(fp);
+            if (spilling || store.mightContain(fp)) {
+                byte[] key = keyAt.apply(i);
+                if (!spilling && backInValkey(db, key)) {
+                    continue;
+                }
                 if (waits == null) {
-                    waits = new CompletableFuture<?>[keys.size()];
+                    waits = new CompletableFuture<?>[fingerprints.length];
                     preludes = preludesAllowed ? new ArrayList<>(1) : null;
                 }
                 CompletableFuture<RestoreOutcome> resident = new CompletableFuture<>();
@@ -178,8 +192,13 @@ public final class SpillEngine implements AutoCloseable {
 
     /** Unpins keys pinned by {@link #ensureResident} or {@link #deleteSpilled}. */
     public void release(int db, List<byte[]> keys) {
-        for (int i = 0; i < keys.size(); i++) {
-            stripes.unpin(KeyHash.fingerprint(db, keys.get(i)));
+        release(KeyHash.fingerprints(db, keys));
+    }
+
+    /** {@link #release(int, List)} by the fingerprints the keys were pinned with. */
+    public void release(long[] fingerprints) {
+        for (long fp : fingerprints) {
+            stripes.unpin(fp);
         }
     }
 

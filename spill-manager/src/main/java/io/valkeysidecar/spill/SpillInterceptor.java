@@ -1,5 +1,7 @@
 package io.valkeysidecar.spill;
 
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import io.valkeysidecar.command.CommandSpec;
 import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.extension.ClientContext;
@@ -12,9 +14,7 @@ import io.valkeysidecar.resp.Reply;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +51,10 @@ public final class SpillInterceptor implements CommandInterceptor {
     private final double ceiling;
     private final ScanCursors cursors = new ScanCursors();
     /** Per connection: the restore sequence number at its latest SCAN 0. */
-    private final Map<Long, Long> scanStarts = new ConcurrentHashMap<>();
+    private static final AttributeKey<Long> SCAN_START = AttributeKey.valueOf(SpillInterceptor.class, "scanStart");
+    /** Per connection: keys it keeps pinned across commands (see {@link Transaction}). */
+    private static final AttributeKey<Transaction> TRANSACTION =
+            AttributeKey.valueOf(SpillInterceptor.class, "transaction");
     /** Request bytes of denyoom writes admitted since the controller's sample {@link #sampledUsed}. */
     private final AtomicLong admittedSinceSample = new AtomicLong();
     /**
@@ -82,7 +85,7 @@ public final class SpillInterceptor implements CommandInterceptor {
             return Interception.hold(CompletableFuture.failedFuture(new SidecarException("LOADING",
                     "valkey-sidecar has not loaded Valkey's command table yet")), null);
         }
-        Transaction tx = transactionOf(client);
+        Transaction tx = client.attr(TRANSACTION).get();
         boolean queued = tx != null && tx.open;
         int db = queued && tx.selected >= 0 ? tx.selected : client.database();
         switch (cmd.name()) {
@@ -90,7 +93,7 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "UNLINK":
                 // Queued in MULTI, the disk copies must survive a DISCARD or an aborted EXEC: restore instead,
                 // and Valkey's DEL at EXEC counts them.
-                return queued ? resident(client, db, cmd) : delete(client, db, keysOf(cmd));
+                return queued ? resident(client, db, cmd) : delete(client, db, commandTable.get().keys(cmd));
             case "SELECT":
                 if (queued && cmd.argc() == 2) {
                     tx.select(cmd.argString(1));
@@ -121,7 +124,7 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "INFO":
                 return info(cmd);
             case "MULTI":
-                transactionFor(client).begin();
+                transactionOf(client).begin();
                 return null;
             case "EXEC":
             case "DISCARD":
@@ -146,13 +149,18 @@ public final class SpillInterceptor implements CommandInterceptor {
 
     /** The common path: restore what is spilled, pin everything until Valkey answered. */
     private Interception resident(ClientContext client, int db, Command cmd) {
-        List<byte[]> keys = keysOf(cmd);
-        if (keys.isEmpty()) {
+        int[] positions = commandTable.get().keyPositions(cmd);
+        if (positions.length == 0) {
             return null;
         }
-        SpillEngine.Residency residency = engine.ensureResident(db, keys, client.preludesAllowed());
+        long[] pins = new long[positions.length];
+        for (int i = 0; i < pins.length; i++) {
+            pins[i] = KeyHash.fingerprint(db, cmd.argView(positions[i]));
+        }
+        SpillEngine.Residency residency = engine.ensureResident(db, pins, i -> cmd.argBytes(positions[i]),
+                client.preludesAllowed());
         CompletionStage<Void> resident = residency.ready();
-        Runnable unpin = releaseFor(client, db, keys, cmd.name().equals("WATCH"));
+        Runnable unpin = releaseFor(client, pins, cmd.name().equals("WATCH"));
         Runnable release = unpin;
         CompletableFuture<Void> room = null;
         if (gated(cmd)) {
@@ -230,23 +238,20 @@ public final class SpillInterceptor implements CommandInterceptor {
         }
         CompletionStage<ReplyAmendment> counted = engine.deleteSpilled(db, keys)
                 .thenApply(n -> n == 0 ? null : RespEdits.addToInteger(n));
-        return Interception.hold(counted, releaseFor(client, db, keys, false));
+        return Interception.hold(counted, releaseFor(client, KeyHash.fingerprints(db, keys), false));
     }
 
     /**
      * Pins are released when the command is over, unless a transaction is open on the connection: then queued
      * commands' keys (and WATCHed keys) stay pinned until it ends, so EXEC finds them resident.
      */
-    private Runnable releaseFor(ClientContext client, int db, List<byte[]> keys, boolean watch) {
-        Transaction tx = transactionOf(client);
-        if (tx != null && (watch || tx.open)) {
-            return () -> tx.keep(db, keys, watch);
+    private Runnable releaseFor(ClientContext client, long[] pins, boolean watch) {
+        Transaction tx = client.attr(TRANSACTION).get();
+        if (watch || tx != null && tx.open) {
+            Transaction t = transactionOf(client);
+            return () -> t.keep(pins, watch);
         }
-        if (watch) {
-            Transaction t = transactionFor(client);
-            return () -> t.keep(db, keys, true);
-        }
-        return () -> engine.release(db, keys);
+        return () -> engine.release(pins);
     }
 
     private Interception keys(int db, byte[] pattern) {
@@ -298,11 +303,9 @@ public final class SpillInterceptor implements CommandInterceptor {
         long since;
         if (args.cursor().equals("0")) {
             since = cursors.now();
-            if (scanStarts.put(client.connectionId(), since) == null) {
-                client.onClose(() -> scanStarts.remove(client.connectionId()));
-            }
+            client.attr(SCAN_START).set(since);
         } else {
-            Long started = scanStarts.get(client.connectionId());
+            Long started = client.attr(SCAN_START).get();
             since = started != null ? started : Math.max(0, cursors.now() - ScanCursors.LOG_SIZE);
         }
         if (engine.spilledCount(db) == 0 && !cursors.restoredSince(since, db)) {
@@ -365,47 +368,30 @@ public final class SpillInterceptor implements CommandInterceptor {
         return any ? Interception.hold(CompletableFuture.completedFuture(RespEdits.addToKeyspace(counts)), null) : null;
     }
 
-    private List<byte[]> keysOf(Command cmd) {
-        int[] positions = commandTable.get().keyPositions(cmd);
-        if (positions.length == 0) {
-            return List.of();
-        }
-        List<byte[]> keys = new ArrayList<>(positions.length);
-        for (int p : positions) {
-            keys.add(cmd.argBytes(p));
-        }
-        return keys;
-    }
-
     // ---- transactions: pins that outlive one command ----
 
-    /** Per connection id; each entry is only touched from that connection's event loop. */
-    private final Map<Long, Transaction> transactions = new ConcurrentHashMap<>();
-
+    /**
+     * The connection's transaction state, created on its first MULTI or WATCH and kept for its lifetime: one close
+     * hook per connection, however many transactions it runs. Only touched from the connection's event loop.
+     */
     private Transaction transactionOf(ClientContext client) {
-        return transactions.get(client.connectionId());
+        Attribute<Transaction> attr = client.attr(TRANSACTION);
+        Transaction t = attr.get();
+        if (t == null) {
+            t = new Transaction();
+            attr.set(t);
+            client.onClose(t::end);
+        }
+        return t;
     }
 
-    private Transaction transactionFor(ClientContext client) {
-        return transactions.computeIfAbsent(client.connectionId(), id -> {
-            Transaction t = new Transaction(id);
-            client.onClose(t::close);
-            return t;
-        });
-    }
-
-    /** Keys a connection keeps pinned across commands: queued in MULTI, or WATCHed. */
+    /** Keys a connection keeps pinned across commands (by fingerprint): queued in MULTI, or WATCHed. */
     private final class Transaction {
-        private final long connectionId;
-        private final List<Pinned> queued = new ArrayList<>();
-        private final List<Pinned> watched = new ArrayList<>();
+        private final List<long[]> queued = new ArrayList<>();
+        private final List<long[]> watched = new ArrayList<>();
         private boolean open;
         /** The database SELECTed inside the open transaction, or -1. */
         private int selected = -1;
-
-        Transaction(long connectionId) {
-            this.connectionId = connectionId;
-        }
 
         void begin() {
             open = true;
@@ -421,31 +407,23 @@ public final class SpillInterceptor implements CommandInterceptor {
             }
         }
 
-        void keep(int db, List<byte[]> keys, boolean watch) {
-            (watch ? watched : queued).add(new Pinned(db, keys));
+        void keep(long[] pins, boolean watch) {
+            (watch ? watched : queued).add(pins);
         }
 
         void unwatch() {
-            watched.forEach(p -> engine.release(p.db(), p.keys()));
+            watched.forEach(engine::release);
             watched.clear();
         }
 
-        /** EXEC, DISCARD or RESET answered: everything kept is released. */
+        /** EXEC, DISCARD or RESET answered, or the connection closed: everything kept is released. */
         void end() {
             open = false;
             selected = -1;
-            queued.forEach(p -> engine.release(p.db(), p.keys()));
+            queued.forEach(engine::release);
             queued.clear();
             unwatch();
-            transactions.remove(connectionId, this);
         }
-
-        void close() {
-            end();
-        }
-    }
-
-    private record Pinned(int db, List<byte[]> keys) {
     }
 
     /** Arguments of a SCAN request the store must honour. */

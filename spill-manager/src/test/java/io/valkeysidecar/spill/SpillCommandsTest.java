@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.valkeysidecar.command.CommandTable;
-import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.InfoSection;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
@@ -21,6 +20,7 @@ import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.resp.RequestDecoder;
 import io.valkeysidecar.resp.RespLimits;
+import io.valkeysidecar.testing.TestClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,40 +52,6 @@ class SpillCommandsTest {
         f.close();
     }
 
-    static ClientContext client(int db) {
-        return new ClientContext() {
-            @Override
-            public int protocol() {
-                return 2;
-            }
-
-            @Override
-            public int database() {
-                return db;
-            }
-
-            @Override
-            public String user() {
-                return "default";
-            }
-
-            @Override
-            public boolean preludesAllowed() {
-                return false;
-            }
-
-            @Override
-            public long connectionId() {
-                return 1;
-            }
-
-            @Override
-            public void onClose(Runnable hook) {
-                // Lives as long as the test: there is no connection to close.
-            }
-        };
-    }
-
     /** Runs a command as the proxy would: decoded from RESP by the real decoder, answered, errors mapped. */
     static Reply run(List<SidecarCommand> commands, int db, String... args) {
         StringBuilder resp = new StringBuilder("*").append(args.length).append("\r\n");
@@ -99,7 +65,7 @@ class SpillCommandsTest {
         try {
             SidecarCommand c = commands.stream().filter(x -> x.descriptor().name().equalsIgnoreCase(args[0]))
                     .findFirst().orElseThrow();
-            return c.execute(client(db), cmd).toCompletableFuture()
+            return c.execute(TestClient.as("default", db), cmd).toCompletableFuture()
                     .handle((r, e) -> e == null ? r : SidecarException.toReply(e)).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);

@@ -117,7 +117,7 @@ public final class GraphBench {
                 .findFirst().orElseThrow();
     }
 
-    private static final ClientContext CONTEXT = TestClient.DEFAULT;
+    private static final ClientContext CONTEXT = TestClient.defaults();
 
     private static Client local(SidecarCommand query) {
         return new Client() {

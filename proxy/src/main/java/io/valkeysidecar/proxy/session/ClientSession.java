@@ -8,6 +8,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.CommandInterceptor;
@@ -193,6 +195,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else {
             closeHooks = Hooks.then(closeHooks, hook);
         }
+    }
+
+    @Override
+    public <T> Attribute<T> attr(AttributeKey<T> key) {
+        return client.attr(key);
     }
 
     // ---- client channel events ----
