@@ -226,11 +226,16 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             if (d < 0 || d > 9) {
                 return Long.MIN_VALUE;
             }
-            // Accumulate negatively so that -9223372036854775808 fits.
-            if (v < (Long.MIN_VALUE + d) / 10) {
+            // Accumulate negatively so that -9223372036854775808 fits; overflow checked as Long.parseLong does,
+            // without a division per digit.
+            if (v < Long.MIN_VALUE / 10) {
                 return Long.MIN_VALUE;
             }
-            v = v * 10 - d;
+            v *= 10;
+            if (v < Long.MIN_VALUE + d) {
+                return Long.MIN_VALUE;
+            }
+            v -= d;
         }
         if (negative) {
             return v == Long.MIN_VALUE ? -1 : v;

@@ -340,13 +340,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 break;
             }
             Command c = (Command) next;
-            SidecarCommand handler = services.router().localCommand(c);
+            CommandProfiles.Profile profile = services.profiles().of(c);
+            SidecarCommand handler = profile.local();
             if (handler != null) {
                 held.poll();
                 startLocal(c, handler::execute, null);
                 continue;
             }
-            if (shared != null && mayConnect && leavesShared(c)) {
+            if (shared != null && mayConnect && leavesShared(c, profile)) {
                 if (!awaiting.isEmpty()) {
                     // Resumes when the last reply on the shared connection has arrived: the request must not
                     // overtake earlier ones on another connection.
@@ -387,7 +388,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 startLocal(c, (client, command) -> answer, afterReply);
                 continue;
             }
-            forward(c, pendingAmendment, afterReply);
+            forward(c, profile, pendingAmendment, afterReply);
             pendingAmendment = null;
         }
     }
@@ -397,8 +398,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * pipeline (its replies would all be buffered here, where a dedicated connection lets TCP hold them back
      * in Valkey) or a client that stopped reading.
      */
-    private boolean leavesShared(Command c) {
-        return services.affinity().needsOwnConnection(c) || awaiting.size() + held.size() > SHARED_PIPELINE_DEPTH
+    private boolean leavesShared(Command c, CommandProfiles.Profile profile) {
+        return profile.connectionScoped() && !ConnectionAffinity.isSetInfo(c) || awaiting.size() + held.size() > SHARED_PIPELINE_DEPTH
                 || !client.isWritable();
     }
 
@@ -541,12 +542,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void forward(Command c, ReplyAmendment interceptorAmendment, Runnable afterReply) {
+    private void forward(Command c, CommandProfiles.Profile profile, ReplyAmendment interceptorAmendment,
+                         Runnable afterReply) {
         String name = c.name();
-        SlotKind kind = SlotKind.of(c.name());
+        SlotKind kind = profile.kind();
         int expected = expectedReplies(c, kind);
         String param = stateParam(c, kind);
-        ReplyAmendment amendment = Hooks.then(services.router().amendmentFor(c), interceptorAmendment);
+        ReplyAmendment amendment = Hooks.then(profile.amends() ? services.router().amendmentFor(c) : null,
+                interceptorAmendment);
         Slot s = new Slot(name, kind, param, expected, amendment, afterReply, c.receivedNanos());
         if (kind == SlotKind.HELLO) {
             s.user = helloUser(c);

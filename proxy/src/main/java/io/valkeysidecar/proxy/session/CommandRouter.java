@@ -9,6 +9,7 @@ import io.valkeysidecar.resp.Command;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -34,9 +35,19 @@ public final class CommandRouter {
         return interceptors;
     }
 
-    /** The sidecar command answering {@code c}, or null when it goes to Valkey. */
-    SidecarCommand localCommand(Command c) {
-        return local.isEmpty() ? null : local.get(c.name());
+    /** Upper-case names of the sidecar's own commands. */
+    Set<String> localNames() {
+        return local.keySet();
+    }
+
+    /** The sidecar command answering requests named {@code upperName}, or null when they go to Valkey. */
+    SidecarCommand localCommand(String upperName) {
+        return local.get(upperName);
+    }
+
+    /** Whether Valkey's replies to requests named {@code upperName} may be amended ({@link #amendmentFor}). */
+    static boolean amends(String upperName) {
+        return upperName.equals("INFO") || upperName.equals("COMMAND");
     }
 
     /** How Valkey's reply to {@code c} is amended, or null when it is relayed unchanged. */

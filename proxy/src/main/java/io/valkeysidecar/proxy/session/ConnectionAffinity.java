@@ -3,11 +3,7 @@ package io.valkeysidecar.proxy.session;
 import io.valkeysidecar.command.CommandSpec;
 import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.resp.Command;
-import java.util.HashSet;
-import java.util.Locale;
 import java.util.Set;
-import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
 /**
  * Which requests need the client's own upstream connection: those that read or change connection state
@@ -30,20 +26,19 @@ final class ConnectionAffinity {
             "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "XREAD",
             "XREADGROUP");
 
-    private final Supplier<CommandTable> table;
-    /** Upper-case names the loaded table flags "blocking" (modules' commands too), with the table they came from. */
-    private volatile Blocking blocking = new Blocking(CommandTable.empty(), BLOCKING);
-
-    private record Blocking(CommandTable source, Set<String> names) {
+    private ConnectionAffinity() {
     }
 
-    ConnectionAffinity(Supplier<CommandTable> table) {
-        this.table = table;
-    }
-
-    boolean needsOwnConnection(Command c) {
-        String name = c.name();
-        return (CONNECTION_SCOPED.contains(name) && !isSetInfo(c)) || blockingNames().contains(name);
+    /**
+     * Whether requests named {@code upperName} need the client's own connection (CLIENT SETINFO aside, see
+     * {@link #isSetInfo}); blocking commands are those {@code table} flags, modules' commands included.
+     */
+    static boolean connectionScoped(String upperName, CommandTable table) {
+        if (CONNECTION_SCOPED.contains(upperName) || BLOCKING.contains(upperName)) {
+            return true;
+        }
+        CommandSpec spec = table.get(upperName);
+        return spec != null && spec.isBlocking();
     }
 
     /**
@@ -53,21 +48,5 @@ final class ConnectionAffinity {
      */
     static boolean isSetInfo(Command c) {
         return c.argc() >= 2 && c.name().equals("CLIENT") && c.argIs(1, "SETINFO");
-    }
-
-    private Set<String> blockingNames() {
-        CommandTable current = table.get();
-        Blocking b = blocking;
-        if (b.source() != current) {
-            Set<String> names = current.names().stream()
-                    .map(current::get)
-                    .filter(CommandSpec::isBlocking)
-                    .map(spec -> spec.name().toUpperCase(Locale.ROOT))
-                    .collect(Collectors.toCollection(HashSet::new));
-            names.addAll(BLOCKING);
-            b = new Blocking(current, Set.copyOf(names));
-            blocking = b;
-        }
-        return b.names();
     }
 }

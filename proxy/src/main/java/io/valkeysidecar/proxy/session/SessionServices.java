@@ -23,7 +23,7 @@ public final class SessionServices {
     private final int maxPendingReplies;
     private final AtomicInteger clients = new AtomicInteger();
     private final AtomicLong connectionIds = new AtomicLong();
-    private final ConnectionAffinity affinity;
+    private final CommandProfiles profiles;
     /** Null when every client gets its own upstream connection from the start. */
     private final Map<EventLoop, SharedUpstream> shared;
 
@@ -38,7 +38,7 @@ public final class SessionServices {
         this.metrics = metrics;
         this.maxClients = maxClients;
         this.maxPendingReplies = maxPendingReplies;
-        this.affinity = new ConnectionAffinity(commandTable);
+        this.profiles = new CommandProfiles(router, commandTable);
         this.shared = shareUpstream ? new ConcurrentHashMap<>() : null;
     }
 
@@ -58,8 +58,8 @@ public final class SessionServices {
         return maxPendingReplies;
     }
 
-    ConnectionAffinity affinity() {
-        return affinity;
+    CommandProfiles profiles() {
+        return profiles;
     }
 
     /** The shared upstream connection of {@code loop}, or null when sharing is off. */
