@@ -26,14 +26,16 @@ public final class CommandTable {
             .toArray(int[][]::new);
 
     private final Map<String, CommandSpec> commands;
-    /** The same specs keyed by upper-case name, the form {@link Command#name()} caches: no allocation per lookup. */
-    private final Map<String, CommandSpec> byUpperName;
+    /**
+     * The same specs keyed by upper-case name, the form {@link Command#name()} caches: no allocation per lookup.
+     * A HashMap, never modified after construction: its power-of-two index is cheaper per request than the
+     * division an immutable {@code Map.copyOf} probes with.
+     */
+    private final Map<String, CommandSpec> byUpperName = new HashMap<>();
 
     private CommandTable(Map<String, CommandSpec> commands) {
         this.commands = commands;
-        Map<String, CommandSpec> upper = new HashMap<>();
-        commands.forEach((name, spec) -> upper.put(name.toUpperCase(Locale.ROOT), spec));
-        this.byUpperName = Map.copyOf(upper);
+        commands.forEach((name, spec) -> byUpperName.put(name.toUpperCase(Locale.ROOT), spec));
     }
 
     public static CommandTable empty() {

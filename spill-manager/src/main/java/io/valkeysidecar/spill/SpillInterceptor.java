@@ -93,7 +93,7 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "UNLINK":
                 // Queued in MULTI, the disk copies must survive a DISCARD or an aborted EXEC: restore instead,
                 // and Valkey's DEL at EXEC counts them.
-                return queued ? resident(client, db, cmd) : delete(client, db, commandTable.get().keys(cmd));
+                return queued ? resident(client, tx, db, cmd) : delete(client, tx, db, commandTable.get().keys(cmd));
             case "SELECT":
                 if (queued && cmd.argc() == 2) {
                     tx.select(cmd.argString(1));
@@ -133,7 +133,7 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "UNWATCH":
                 return tx == null ? null : Interception.afterReply(tx::unwatch);
             default:
-                return resident(client, db, cmd);
+                return resident(client, tx, db, cmd);
         }
     }
 
@@ -148,7 +148,7 @@ public final class SpillInterceptor implements CommandInterceptor {
     }
 
     /** The common path: restore what is spilled, pin everything until Valkey answered. */
-    private Interception resident(ClientContext client, int db, Command cmd) {
+    private Interception resident(ClientContext client, Transaction tx, int db, Command cmd) {
         int[] positions = commandTable.get().keyPositions(cmd);
         if (positions.length == 0) {
             return null;
@@ -160,7 +160,7 @@ public final class SpillInterceptor implements CommandInterceptor {
         SpillEngine.Residency residency = engine.ensureResident(db, pins, i -> cmd.argBytes(positions[i]),
                 client.preludesAllowed());
         CompletionStage<Void> resident = residency.ready();
-        Runnable unpin = releaseFor(client, pins, cmd.name().equals("WATCH"));
+        Runnable unpin = releaseFor(client, tx, pins, cmd.name().equals("WATCH"));
         Runnable release = unpin;
         CompletableFuture<Void> room = null;
         if (gated(cmd)) {
@@ -232,21 +232,21 @@ public final class SpillInterceptor implements CommandInterceptor {
         return CompletableFuture.runAsync(() -> { }, ROOM_POLL).thenCompose(v -> roomOrRelief(relief, seen, deadline));
     }
 
-    private Interception delete(ClientContext client, int db, List<byte[]> keys) {
+    private Interception delete(ClientContext client, Transaction tx, int db, List<byte[]> keys) {
         if (keys.isEmpty()) {
             return null;
         }
         CompletionStage<ReplyAmendment> counted = engine.deleteSpilled(db, keys)
                 .thenApply(n -> n == 0 ? null : RespEdits.addToInteger(n));
-        return Interception.hold(counted, releaseFor(client, KeyHash.fingerprints(db, keys), false));
+        return Interception.hold(counted, releaseFor(client, tx, KeyHash.fingerprints(db, keys), false));
     }
 
     /**
      * Pins are released when the command is over, unless a transaction is open on the connection: then queued
-     * commands' keys (and WATCHed keys) stay pinned until it ends, so EXEC finds them resident.
+     * commands' keys (and WATCHed keys) stay pinned until it ends, so EXEC finds them resident. {@code tx} is the
+     * connection's transaction state, null before its first MULTI or WATCH.
      */
-    private Runnable releaseFor(ClientContext client, long[] pins, boolean watch) {
-        Transaction tx = client.attr(TRANSACTION).get();
+    private Runnable releaseFor(ClientContext client, Transaction tx, long[] pins, boolean watch) {
         if (watch || tx != null && tx.open) {
             Transaction t = transactionOf(client);
             return () -> t.keep(pins, watch);
