@@ -69,7 +69,7 @@ public final class Command extends AbstractReferenceCounted {
             if (argc == 0) {
                 name = "";
             } else if (inlineArgs != null) {
-                name = CommandNames.upperCase(Unpooled.wrappedBuffer(inlineArgs[0]), 0, inlineArgs[0].length);
+                name = CommandNames.upperCase(inlineArgs[0], inlineArgs[0].length);
             } else {
                 name = CommandNames.upperCase(raw, argSpans[0], argSpans[1]);
             }

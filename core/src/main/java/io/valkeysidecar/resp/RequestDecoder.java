@@ -38,6 +38,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      */
     private boolean inlineSticky;
     private boolean broken;
+    /** Where {@link #shortLine} found its line's CR. */
+    private int shortLineEnd;
     /** Clock reading of the current decode pass, stamped on every request it completes. */
     private long decodeNanos;
 
@@ -69,15 +71,19 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private Object decodeMultibulk(ByteBuf in) {
         int base = in.readerIndex();
         if (argsExpected < 0) {
-            int cr = findLineEnd(in, base, (byte) '\r');
-            if (cr == TOO_LONG) {
-                return violation("too big mbulk count string");
+            long count = shortLine(in, base, (byte) '*');
+            int cr = shortLineEnd;
+            if (count < 0) {
+                cr = findLineEnd(in, base, (byte) '\r');
+                if (cr == TOO_LONG) {
+                    return violation("too big mbulk count string");
+                }
+                if (cr == NOT_YET || cr + 1 >= in.writerIndex()) {
+                    return null;
+                }
+                lineChecked = 0;
+                count = parseLong(in, base + 1, cr);
             }
-            if (cr == NOT_YET || cr + 1 >= in.writerIndex()) {
-                return null;
-            }
-            lineChecked = 0;
-            long count = parseLong(in, base + 1, cr);
             if (count == Long.MIN_VALUE || count > Integer.MAX_VALUE || count > limits.maxArrayLength()) {
                 return violation("invalid multibulk length");
             }
@@ -92,19 +98,23 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
         while (argsSeen < argsExpected) {
             int pos = base + scanned;
-            // Like Valkey, the line is complete once a CR and one more byte arrived; only then is it judged.
-            int cr = findLineEnd(in, pos, (byte) '\r');
-            if (cr == TOO_LONG) {
-                return violation("too big bulk count string");
+            long len = shortLine(in, pos, (byte) '$');
+            int cr = shortLineEnd;
+            if (len < 0) {
+                // Like Valkey, the line is complete once a CR and one more byte arrived; only then is it judged.
+                cr = findLineEnd(in, pos, (byte) '\r');
+                if (cr == TOO_LONG) {
+                    return violation("too big bulk count string");
+                }
+                if (cr == NOT_YET || cr + 1 >= in.writerIndex()) {
+                    return null;
+                }
+                byte type = in.getByte(pos);
+                if (type != '$') {
+                    return violation("expected '$', got '" + (char) (type & 0xff) + "'");
+                }
+                len = parseLong(in, pos + 1, cr);
             }
-            if (cr == NOT_YET || cr + 1 >= in.writerIndex()) {
-                return null;
-            }
-            byte type = in.getByte(pos);
-            if (type != '$') {
-                return violation("expected '$', got '" + (char) (type & 0xff) + "'");
-            }
-            long len = parseLong(in, pos + 1, cr);
             if (len < 0 || len > limits.maxBulkLength()) {
                 return violation("invalid bulk length");
             }
@@ -195,6 +205,39 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         }
         lineChecked = (found >= 0 ? found : end) - from;
         return in.writerIndex() - from > max ? TOO_LONG : NOT_YET;
+    }
+
+    /**
+     * The common count or length line in one 8-byte read, instead of a byte search and a parse that check bounds
+     * per byte: {@code type}, one to six digits without a leading zero, CR, and at least one more byte received,
+     * on a line not scanned before. Answers its value and leaves the CR's index in {@link #shortLineEnd}; -1 for any
+     * other line, which the general path then judges exactly as Valkey does.
+     */
+    private long shortLine(ByteBuf in, int pos, byte type) {
+        if (lineChecked != 0 || pos + 8 > in.writerIndex()) {
+            return -1;
+        }
+        long word = in.getLongLE(pos);
+        if ((byte) word != type) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = 1; i < 8; i++) {
+            int b = (int) (word >>> (8 * i)) & 0xff;
+            if (b == '\r') {
+                if (i == 1 || i > limits.maxInlineLength() || pos + i + 1 >= in.writerIndex()) {
+                    return -1;
+                }
+                shortLineEnd = pos + i;
+                return value;
+            }
+            int digit = b - '0';
+            if (digit < 0 || digit > 9 || (i == 1 && digit == 0)) {
+                return -1;
+            }
+            value = value * 10 + digit;
+        }
+        return -1;
     }
 
     /**
