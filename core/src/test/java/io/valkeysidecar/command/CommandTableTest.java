@@ -6,11 +6,9 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.protocol.ProtocolVersion;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.valkeysidecar.resp.Command;
-import io.valkeysidecar.resp.RequestDecoder;
-import io.valkeysidecar.resp.RespLimits;
 import io.valkeysidecar.testing.LeakCheck;
+import io.valkeysidecar.testing.TestCommands;
 import io.valkeysidecar.testing.RawConnection;
 import io.valkeysidecar.testing.TestValkey;
 import java.nio.charset.StandardCharsets;
@@ -55,21 +53,6 @@ class CommandTableTest {
         valkey.close();
     }
 
-    /** Decodes {@code args} as a client would send them. */
-    private static Command command(String... args) {
-        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String a : args) {
-            sb.append('$').append(a.length()).append("\r\n").append(a).append("\r\n");
-        }
-        EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(RespLimits.DEFAULTS));
-        try {
-            ch.writeInbound(LeakCheck.buffer(sb.toString().getBytes(StandardCharsets.UTF_8)));
-            return ch.readInbound();
-        } finally {
-            ch.finishAndReleaseAll();
-        }
-    }
-
     /** Valkey's own answer: the keys of COMMAND GETKEYS, or an empty list when it finds none. */
     private static List<String> valkeyKeys(String... args) {
         StringBuilder sb = new StringBuilder("*").append(args.length + 2).append("\r\n$7\r\nCOMMAND\r\n$7\r\nGETKEYS\r\n");
@@ -92,7 +75,7 @@ class CommandTableTest {
     }
 
     private static List<String> tableKeys(String... args) {
-        Command cmd = command(args);
+        Command cmd = TestCommands.decode(args);
         try {
             List<String> keys = new ArrayList<>();
             for (byte[] k : table.keys(cmd)) {
@@ -230,10 +213,10 @@ class CommandTableTest {
         assertThat(table.names()).contains("get", "object", "xinfo").hasSize(table.size());
         assertThat(table.get("object").subcommands()).containsKey("object|encoding");
 
-        Command encoding = command("object", "Encoding", "k");
-        Command container = command("OBJECT");
-        Command unknownSub = command("OBJECT", "nosuch", "k");
-        Command unknown = command("NOSUCHCOMMAND", "k");
+        Command encoding = TestCommands.decode("object", "Encoding", "k");
+        Command container = TestCommands.decode("OBJECT");
+        Command unknownSub = TestCommands.decode("OBJECT", "nosuch", "k");
+        Command unknown = TestCommands.decode("NOSUCHCOMMAND", "k");
         try {
             assertThat(table.lookup(encoding).name()).isEqualTo("object|encoding");
             assertThat(table.keyPositions(encoding)).containsExactly(2);
@@ -267,7 +250,7 @@ class CommandTableTest {
         }
         assertThat(resp3.size()).isEqualTo(table.size());
         for (String line : AGREE) {
-            Command cmd = command(words(line));
+            Command cmd = TestCommands.decode(words(line));
             try {
                 assertThat(resp3.keyPositions(cmd)).as(line).isEqualTo(table.keyPositions(cmd));
             } finally {
@@ -278,7 +261,7 @@ class CommandTableTest {
 
     @Test
     void shardChannelsAreNotKeys() {
-        Command cmd = command("SPUBLISH", "ch", "m");
+        Command cmd = TestCommands.decode("SPUBLISH", "ch", "m");
         try {
             assertThat(table.keyPositions(cmd)).isEmpty();
             assertThat(table.lookup(cmd).keySpecs()).singleElement().satisfies(ks -> assertThat(ks.isNotKey()).isTrue());

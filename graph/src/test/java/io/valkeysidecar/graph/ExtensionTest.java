@@ -13,6 +13,7 @@ import io.valkeysidecar.extension.SidecarExtension;
 import io.valkeysidecar.extension.SidecarRuntime;
 import io.valkeysidecar.testing.TestValkey;
 import io.valkeysidecar.testing.TestClient;
+import io.valkeysidecar.testing.TestCommands;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -75,7 +76,7 @@ class ExtensionTest {
             SidecarCommand query = commands.stream().filter(c -> c.descriptor().name().equals("graph.query"))
                     .findFirst().orElseThrow();
             assertThat(query.descriptor().firstKey()).isEqualTo(1);
-            var cmd = GraphHarness.decode("GRAPH.QUERY", "ext", "CREATE (:X) RETURN 1");
+            var cmd = TestCommands.decode("GRAPH.QUERY", "ext", "CREATE (:X) RETURN 1");
             try {
                 query.execute(TestClient.defaults(), cmd).toCompletableFuture().get(30, TimeUnit.SECONDS);
             } finally {

@@ -4,18 +4,14 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.extension.SidecarException;
 import io.valkeysidecar.graph.store.GraphStore;
 import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
-import io.valkeysidecar.resp.RequestDecoder;
-import io.valkeysidecar.resp.RespLimits;
 import io.valkeysidecar.testing.TestValkey;
 import io.valkeysidecar.testing.TestClient;
-import java.nio.charset.StandardCharsets;
+import io.valkeysidecar.testing.TestCommands;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -76,19 +72,6 @@ public final class GraphHarness implements AutoCloseable {
         return raw.sync();
     }
 
-    public static Command decode(String... args) {
-        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String a : args) {
-            byte[] b = a.getBytes(StandardCharsets.UTF_8);
-            sb.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
-        }
-        EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(RespLimits.DEFAULTS));
-        ch.writeInbound(Unpooled.wrappedBuffer(sb.toString().getBytes(StandardCharsets.UTF_8)));
-        Command c = ch.readInbound();
-        ch.finishAndReleaseAll();
-        return c;
-    }
-
     /** Sends a command as user "default" on db 0 and returns its reply (errors become Reply.Error). */
     public Reply call(String... args) {
         return callAs("default", 0, args);
@@ -99,7 +82,7 @@ public final class GraphHarness implements AutoCloseable {
         if (c == null) {
             throw new IllegalArgumentException("not a graph command: " + args[0]);
         }
-        Command cmd = decode(args);
+        Command cmd = TestCommands.decode(args);
         try {
             return c.execute(TestClient.as(user, db), cmd).toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {

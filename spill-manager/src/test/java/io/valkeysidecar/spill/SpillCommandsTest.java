@@ -9,8 +9,6 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.extension.InfoSection;
 import io.valkeysidecar.extension.SidecarCommand;
@@ -18,10 +16,8 @@ import io.valkeysidecar.extension.SidecarException;
 import io.valkeysidecar.extension.SidecarRuntime;
 import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
-import io.valkeysidecar.resp.RequestDecoder;
-import io.valkeysidecar.resp.RespLimits;
 import io.valkeysidecar.testing.TestClient;
-import java.nio.charset.StandardCharsets;
+import io.valkeysidecar.testing.TestCommands;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -54,14 +50,7 @@ class SpillCommandsTest {
 
     /** Runs a command as the proxy would: decoded from RESP by the real decoder, answered, errors mapped. */
     static Reply run(List<SidecarCommand> commands, int db, String... args) {
-        StringBuilder resp = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String a : args) {
-            resp.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
-        }
-        EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(RespLimits.DEFAULTS));
-        ch.writeInbound(Unpooled.copiedBuffer(resp, StandardCharsets.UTF_8));
-        Command cmd = ch.readInbound();
-        ch.finishAndReleaseAll();
+        Command cmd = TestCommands.decode(args);
         try {
             SidecarCommand c = commands.stream().filter(x -> x.descriptor().name().equalsIgnoreCase(args[0]))
                     .findFirst().orElseThrow();

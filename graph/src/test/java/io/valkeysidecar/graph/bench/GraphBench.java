@@ -16,6 +16,7 @@ import io.valkeysidecar.resp.Command;
 import io.valkeysidecar.resp.Reply;
 import io.valkeysidecar.valkey.ValkeyProcess;
 import io.valkeysidecar.testing.TestClient;
+import io.valkeysidecar.testing.TestCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.protocol.CommandArgs;
@@ -123,7 +124,7 @@ public final class GraphBench {
         return new Client() {
             @Override
             public Object query(String cypher) throws Exception {
-                Command cmd = GraphHarness.decode("GRAPH.QUERY", G, cypher, "--compact");
+                Command cmd = TestCommands.decode("GRAPH.QUERY", G, cypher, "--compact");
                 try {
                     Reply r = query.execute(CONTEXT, cmd).toCompletableFuture().get(300, TimeUnit.SECONDS);
                     if (r instanceof Reply.Error e) {
