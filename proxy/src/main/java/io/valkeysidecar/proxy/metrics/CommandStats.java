@@ -99,13 +99,10 @@ final class CommandStats implements MultiCollector {
         CELL.setOpaque(cells, cell, cells[cell] + delta);
     }
 
+    /** The first bucket whose bound is at least {@code nanos} (the overflow bucket after the last bound). */
     private static int bucket(long nanos) {
-        for (int i = 0; i < BOUND_NANOS.length; i++) {
-            if (nanos <= BOUND_NANOS[i]) {
-                return i;
-            }
-        }
-        return BOUND_NANOS.length;
+        int i = Arrays.binarySearch(BOUND_NANOS, nanos);
+        return i >= 0 ? i : -i - 1;
     }
 
     @Override
