@@ -44,17 +44,17 @@ public final class SpillInterceptor implements CommandInterceptor {
     private static final Executor ROOM_POLL = CompletableFuture.delayedExecutor(2, TimeUnit.MILLISECONDS);
     /** How long a write may wait for room before Valkey's -OOM is passed on (a busy host needs seconds). */
     private static final long MAX_ROOM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Per connection: the restore sequence number at its latest SCAN 0. */
+    private static final AttributeKey<Long> SCAN_START = AttributeKey.valueOf(SpillInterceptor.class, "scanStart");
+    /** Per connection: keys it keeps pinned across commands (see {@link Transaction}). */
+    private static final AttributeKey<Transaction> TRANSACTION =
+            AttributeKey.valueOf(SpillInterceptor.class, "transaction");
 
     private final SpillEngine engine;
     private final Supplier<CommandTable> commandTable;
     private final MemoryController controller;
     private final double ceiling;
     private final ScanCursors cursors = new ScanCursors();
-    /** Per connection: the restore sequence number at its latest SCAN 0. */
-    private static final AttributeKey<Long> SCAN_START = AttributeKey.valueOf(SpillInterceptor.class, "scanStart");
-    /** Per connection: keys it keeps pinned across commands (see {@link Transaction}). */
-    private static final AttributeKey<Transaction> TRANSACTION =
-            AttributeKey.valueOf(SpillInterceptor.class, "transaction");
     /** Request bytes of denyoom writes admitted since the controller's sample {@link #sampledUsed}. */
     private final AtomicLong admittedSinceSample = new AtomicLong();
     /**
