@@ -228,7 +228,7 @@ public final class SpillEngine implements AutoCloseable {
     }
 
     private CompletableFuture<Boolean> deleteLocked(int db, byte[] key) {
-        return read(db, key).thenCompose(e -> {
+        return read(db, key, false).thenCompose(e -> {
             if (e == null) {
                 return CompletableFuture.completedFuture(false);
             }
@@ -275,7 +275,7 @@ public final class SpillEngine implements AutoCloseable {
         if (!stripes.spilling(fp) && !store.mightContain(fp)) {
             return CompletableFuture.completedFuture(null);
         }
-        return locks.withLock(fp, () -> read(db, key)
+        return locks.withLock(fp, () -> read(db, key, true)
                 .thenCompose(e -> {
                     if (e == null || e.expiredAt(System.currentTimeMillis())) {
                         return CompletableFuture.completedFuture(null);
@@ -307,9 +307,12 @@ public final class SpillEngine implements AutoCloseable {
         });
     }
 
-    /** The stored entry: inline when RocksDB has it in memory, else from the I/O pool (never blocks the caller). */
-    private CompletableFuture<SpillStore.Entry> read(int db, byte[] key) {
-        SpillStore.Entry e = store.getIfCached(db, key);
+    /**
+     * The stored entry: inline when RocksDB has it in memory, else from the I/O pool (never blocks the caller).
+     * Inline reads look up the pending mark only {@code withPending}.
+     */
+    private CompletableFuture<SpillStore.Entry> read(int db, byte[] key, boolean withPending) {
+        SpillStore.Entry e = store.getIfCached(db, key, withPending);
         if (e != SpillStore.NOT_CACHED) {
             return CompletableFuture.completedFuture(e);
         }
@@ -347,7 +350,7 @@ public final class SpillEngine implements AutoCloseable {
             return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
         }
         long start = System.nanoTime();
-        CompletableFuture<SpillStore.Entry> read = read(db, key);
+        CompletableFuture<SpillStore.Entry> read = read(db, key, false);
         if (ahead != null && read.isDone() && !read.isCompletedExceptionally()) {
             SpillStore.Entry e = read.join();
             if (e != null && !e.expiredAt(System.currentTimeMillis())) {

@@ -64,6 +64,12 @@ public final class SpillStore implements AutoCloseable {
     public static final long REFUSED = -1;
     private static final byte[] EMPTY = new byte[0];
     private static final int MAX_GROUP = 1024;
+    /**
+     * Memtable size per column family. A memtable keeps every version and tombstone of the spill/restore churn
+     * until it is flushed, and each lookup walks its skiplist with a cache miss per node: RocksDB's default of
+     * 64 MB made every read and version check of a miss cost 10-15 us; a small one stays in the CPU's caches.
+     */
+    private static final long MEMTABLE_BYTES = 4L << 20;
 
     static {
         RocksDB.loadLibrary();
@@ -95,6 +101,11 @@ public final class SpillStore implements AutoCloseable {
     private volatile boolean closed;
     /** Owned by the writer thread after open. */
     private long lastVersion;
+    /**
+     * Versions this process wrote marked pending and not yet committed or removed, by data key (owned by the
+     * writer thread): a commit finds its version here without reading the entry. Holds the spills in flight.
+     */
+    private final Map<ByteBuffer, Long> pendingVersions = new HashMap<>();
 
     private SpillStore(Path directory, long diskBudgetBytes) throws RocksDBException {
         this.directory = directory;
@@ -133,7 +144,7 @@ public final class SpillStore implements AutoCloseable {
                     .setDataBlockIndexType(DataBlockIndexType.kDataBlockBinaryAndHash);
         }
         ColumnFamilyOptions o = new ColumnFamilyOptions().setTableFormatConfig(table)
-                .setCompressionType(CompressionType.LZ4_COMPRESSION);
+                .setCompressionType(CompressionType.LZ4_COMPRESSION).setWriteBufferSize(MEMTABLE_BYTES);
         cfOptions.add(o);
         return o;
     }
@@ -207,7 +218,7 @@ public final class SpillStore implements AutoCloseable {
     /** The stored entry, or null. Blocking disk read. */
     public Entry get(int dbIndex, byte[] key) {
         try {
-            return read(dbIndex, key, blockingRead);
+            return read(dbIndex, key, blockingRead, true);
         } catch (RocksDBException e) {
             throw new IllegalStateException("spill store read failed", e);
         }
@@ -216,10 +227,13 @@ public final class SpillStore implements AutoCloseable {
     /**
      * The stored entry, or null, if RocksDB can answer from memory (memtables and block cache); otherwise
      * {@link #NOT_CACHED}, and the caller reads with {@link #get} off its thread. Never touches the disk.
+     *
+     * @param withPending whether to look up the pending mark; without, the entry says not pending (a restore
+     *                    does not need it: RESTORE without REPLACE leaves a key still in Valkey alone)
      */
-    Entry getIfCached(int dbIndex, byte[] key) {
+    Entry getIfCached(int dbIndex, byte[] key, boolean withPending) {
         try {
-            return read(dbIndex, key, cacheOnlyRead);
+            return read(dbIndex, key, cacheOnlyRead, withPending);
         } catch (RocksDBException e) {
             if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Incomplete) {
                 return NOT_CACHED;
@@ -228,13 +242,13 @@ public final class SpillStore implements AutoCloseable {
         }
     }
 
-    private Entry read(int dbIndex, byte[] key, ReadOptions ro) throws RocksDBException {
+    private Entry read(int dbIndex, byte[] key, ReadOptions ro, boolean withPending) throws RocksDBException {
         byte[] dk = dataKey(dbIndex, key);
         byte[] v = db.get(dataCf, ro, dk);
         if (v == null) {
             return null;
         }
-        boolean pending = db.get(pendingCf, ro, dk) != null;
+        boolean pending = withPending && db.get(pendingCf, ro, dk) != null;
         ByteBuffer b = ByteBuffer.wrap(v);
         long version = b.getLong();
         long expireAt = b.getLong();
@@ -627,6 +641,22 @@ public final class SpillStore implements AutoCloseable {
             if (h != null) {
                 return h == ABSENT ? null : h;
             }
+            return stored(dk);
+        }
+
+        /**
+         * {@link #current}, without a read when the index rules the key out: the writer updates the index right
+         * after each batch it writes, so for this thread it holds every stored key (and some colliding ones).
+         */
+        Header current(int dbIndex, byte[] key, byte[] dk) throws RocksDBException {
+            Header h = overlay.get(ByteBuffer.wrap(dk));
+            if (h != null) {
+                return h == ABSENT ? null : h;
+            }
+            return index.contains(KeyHash.fingerprint(dbIndex, key)) ? stored(dk) : null;
+        }
+
+        private Header stored(byte[] dk) throws RocksDBException {
             int size = db.get(dataCf, dk, headerBuf);
             if (size == RocksDB.NOT_FOUND) {
                 return null;
@@ -646,11 +676,13 @@ public final class SpillStore implements AutoCloseable {
             if (old.expireAt != NO_EXPIRY) {
                 wb.delete(expiryCf, expiryKey(old.expireAt, dbIndex, key, old.version));
             }
-            overlay.put(ByteBuffer.wrap(dk), ABSENT);
+            ByteBuffer dkKey = ByteBuffer.wrap(dk);
+            overlay.put(dkKey, ABSENT);
             long fp = KeyHash.fingerprint(dbIndex, key);
             long bytes = dk.length + old.size;
             bytesDelta -= bytes;
             after.add(() -> {
+                pendingVersions.remove(dkKey);
                 index.remove(fp);
                 if (counted) {
                     keysPerDb.get(dbIndex).decrementAndGet();
@@ -697,7 +729,7 @@ public final class SpillStore implements AutoCloseable {
         @Override
         void apply(Batch b) throws RocksDBException {
             byte[] dk = dataKey(db, key);
-            Header old = b.current(dk);
+            Header old = b.current(db, key, dk);
             if (pending && diskBudgetBytes > 0 && logicalBytes.get() + b.bytesDelta >= diskBudgetBytes) {
                 b.done.add(() -> future.complete(REFUSED));
                 return;
@@ -717,11 +749,17 @@ public final class SpillStore implements AutoCloseable {
             } else if (old != null) {
                 b.wb.delete(pendingCf, dk);
             }
-            b.overlay.put(ByteBuffer.wrap(dk), new Header(version, expireAt, value.length));
+            ByteBuffer dkKey = ByteBuffer.wrap(dk);
+            b.overlay.put(dkKey, new Header(version, expireAt, value.length));
             b.sync = true;
             long delta = value.length - (old == null ? -dk.length : old.size);
             b.bytesDelta += delta;
             b.after.add(() -> {
+                if (pending) {
+                    pendingVersions.put(dkKey, version);
+                } else {
+                    pendingVersions.remove(dkKey);
+                }
                 if (old == null) {
                     index.add(KeyHash.fingerprint(db, key));
                     keysPerDb.computeIfAbsent(db, d -> new AtomicLong()).incrementAndGet();
@@ -792,10 +830,19 @@ public final class SpillStore implements AutoCloseable {
         @Override
         void apply(Batch b) throws RocksDBException {
             byte[] dk = dataKey(db, key);
-            Header old = b.current(dk);
-            boolean mine = old != null && old.version == version;
+            ByteBuffer dkKey = ByteBuffer.wrap(dk);
+            Long pendingVersion = b.overlay.containsKey(dkKey) ? null : pendingVersions.get(dkKey);
+            boolean mine;
+            if (pendingVersion != null) {
+                mine = pendingVersion == version;
+            } else {
+                // Written in this batch, or pending since before a restart: the stored entry decides.
+                Header old = b.current(dk);
+                mine = old != null && old.version == version;
+            }
             if (mine) {
                 b.wb.delete(pendingCf, dk);
+                b.after.add(() -> pendingVersions.remove(dkKey));
             }
             b.done.add(() -> future.complete(mine));
         }

@@ -158,14 +158,14 @@ class SpillStoreTest {
     void cacheOnlyReadsNeverTouchTheDisk() {
         try (SpillStore s = SpillStore.open(dir, 0)) {
             await(s.put(0, b("k"), SpillStore.NO_EXPIRY, payload(0, "v"), false));
-            assertThat(s.getIfCached(0, b("k")).payload()).isEqualTo(payload(0, "v"));
-            assertThat(s.getIfCached(0, b("absent"))).isNull();
+            assertThat(s.getIfCached(0, b("k"), true).payload()).isEqualTo(payload(0, "v"));
+            assertThat(s.getIfCached(0, b("absent"), true)).isNull();
         }
         try (SpillStore s = SpillStore.open(dir, 0)) {
             // Reopened: the entry sits in an SST file whose blocks are not cached yet.
-            assertThat(s.getIfCached(0, b("k"))).isSameAs(SpillStore.NOT_CACHED);
+            assertThat(s.getIfCached(0, b("k"), true)).isSameAs(SpillStore.NOT_CACHED);
             assertThat(s.get(0, b("k")).payload()).isEqualTo(payload(0, "v"));
-            assertThat(s.getIfCached(0, b("k")).payload()).isEqualTo(payload(0, "v"));
+            assertThat(s.getIfCached(0, b("k"), true).payload()).isEqualTo(payload(0, "v"));
         }
     }
 }
