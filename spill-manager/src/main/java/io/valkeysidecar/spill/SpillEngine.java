@@ -386,7 +386,7 @@ public final class SpillEngine implements AutoCloseable {
         ByteBuffer dataKey = ByteBuffer.wrap(SpillStore.dataKey(e.db(), e.key()));
         backInValkey.add(dataKey);
         // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
-        CompletableFuture<Boolean> dropped = store.deleteRestored(e.db(), e.key(), e.version());
+        CompletableFuture<Boolean> dropped = store.deleteRestored(e);
         resident.complete(outcome);
         return dropped.handle((d, failure) -> {
             backInValkey.remove(dataKey);

@@ -102,6 +102,11 @@ public final class SpillStore implements AutoCloseable {
     /** Owned by the writer thread after open. */
     private long lastVersion;
     /**
+     * Sweep and flush batches written that removed entries: the only removals the engine's key locks do not
+     * serialise, so an entry read while this count stayed the same is still stored for the key's lock holder.
+     */
+    private final AtomicLong removalRounds = new AtomicLong();
+    /**
      * Versions this process wrote marked pending and not yet committed or removed, by data key (owned by the
      * writer thread): a commit finds its version here without reading the entry. Holds the spills in flight.
      */
@@ -186,9 +191,12 @@ public final class SpillStore implements AutoCloseable {
 
     // ---- reads ----
 
-    /** One spilled entry as stored. {@code expireAt} is absolute Unix ms or {@link #NO_EXPIRY}. */
+    /**
+     * One spilled entry as stored. {@code expireAt} is absolute Unix ms or {@link #NO_EXPIRY};
+     * {@code removalRound} is {@link #removalRounds} as it was before the entry was read.
+     */
     public record Entry(int db, byte[] key, long version, long expireAt, int rdbVersion, boolean pending,
-                        byte[] payload) {
+                        byte[] payload, long removalRound) {
 
         public boolean expiredAt(long nowMs) {
             return expireAt != NO_EXPIRY && expireAt <= nowMs;
@@ -200,7 +208,7 @@ public final class SpillStore implements AutoCloseable {
     }
 
     /** What {@link #getIfCached} answers when answering would need a disk read. */
-    static final Entry NOT_CACHED = new Entry(-1, new byte[0], -1, NO_EXPIRY, 0, false, new byte[0]);
+    static final Entry NOT_CACHED = new Entry(-1, new byte[0], -1, NO_EXPIRY, 0, false, new byte[0], -1);
 
     /** A page of an enumeration: {@code next} is where to resume, null when the database is exhausted. */
     public record Page(List<byte[]> keys, byte[] next) {
@@ -243,6 +251,7 @@ public final class SpillStore implements AutoCloseable {
     }
 
     private Entry read(int dbIndex, byte[] key, ReadOptions ro, boolean withPending) throws RocksDBException {
+        long round = removalRounds.get();
         byte[] dk = dataKey(dbIndex, key);
         byte[] v = db.get(dataCf, ro, dk);
         if (v == null) {
@@ -253,7 +262,8 @@ public final class SpillStore implements AutoCloseable {
         long version = b.getLong();
         long expireAt = b.getLong();
         int rdb = b.getShort() & 0xffff;
-        return new Entry(dbIndex, key, version, expireAt, rdb, pending, Arrays.copyOfRange(v, HEADER, v.length));
+        return new Entry(dbIndex, key, version, expireAt, rdb, pending, Arrays.copyOfRange(v, HEADER, v.length),
+                round);
     }
 
     /**
@@ -344,13 +354,17 @@ public final class SpillStore implements AutoCloseable {
     /**
      * Deletes the entry of a key that is back in Valkey (version-checked, not synced), and stops counting it in
      * {@link #keyCount(int)} at once rather than once written: DBSIZE and INFO keyspace add this count to
-     * Valkey's, and must not count the key twice in between.
+     * Valkey's, and must not count the key twice in between. The caller must have held the key since {@code e} was
+     * read (no put or delete of it but this one): then only a sweep or a flush can have removed it meanwhile, and
+     * unless one did, the writer takes {@code e} as the stored entry without reading it again.
      *
      * @return whether the entry was deleted
      */
-    public CompletableFuture<Boolean> deleteRestored(int dbIndex, byte[] key, long version) {
-        keysPerDb.get(dbIndex).decrementAndGet();
-        Delete op = new Delete(dbIndex, key, version, false, false);
+    public CompletableFuture<Boolean> deleteRestored(Entry e) {
+        keysPerDb.get(e.db()).decrementAndGet();
+        Delete op = new Delete(e.db(), e.key(), e.version(), false, false);
+        op.known = new Header(e.version(), e.expireAt(), HEADER + e.payload().length);
+        op.knownAtRound = e.removalRound();
         submit(op);
         return op.future;
     }
@@ -597,6 +611,9 @@ public final class SpillStore implements AutoCloseable {
                 batch.remove(f.db, Arrays.copyOfRange(k, 4, k.length), k, header(it.value()));
                 removed++;
             }
+            if (removed > 0) {
+                batch.after.add(removalRounds::incrementAndGet);
+            }
             db.write(unsyncedWrite, wb);
             batch.after.forEach(Runnable::run);
             updateBudgetState();
@@ -783,6 +800,9 @@ public final class SpillStore implements AutoCloseable {
         /** False when the key's count was taken off already: it is given back if nothing is deleted. */
         final boolean counted;
         final CompletableFuture<Boolean> future = new CompletableFuture<>();
+        /** The stored entry as the caller read it at {@link #removalRounds} {@code knownAtRound}, or null. */
+        Header known;
+        long knownAtRound;
 
         Delete(int db, byte[] key, long expected, boolean durable, boolean counted) {
             this.db = db;
@@ -795,7 +815,9 @@ public final class SpillStore implements AutoCloseable {
         @Override
         void apply(Batch b) throws RocksDBException {
             byte[] dk = dataKey(db, key);
-            Header old = b.current(dk);
+            boolean stillKnown = known != null && knownAtRound == removalRounds.get()
+                    && !b.overlay.containsKey(ByteBuffer.wrap(dk));
+            Header old = stillKnown ? known : b.current(dk);
             if (old == null || (expected != ANY_VERSION && old.version != expected)) {
                 if (!counted) {
                     // A sweep or flush removed (and uncounted) the entry first, or a newer one took over its count.
@@ -879,6 +901,9 @@ public final class SpillStore implements AutoCloseable {
                     // The key was re-spilled (newer version, own expiry entry) or deleted: only this marker goes.
                     b.wb.delete(expiryCf, ek);
                 }
+            }
+            if (removed > 0) {
+                b.after.add(removalRounds::incrementAndGet);
             }
             int n = removed;
             b.done.add(() -> future.complete(n));
