@@ -36,13 +36,13 @@ final class SpillCoherence implements KeyspaceEventHandler {
     }
 
     /**
-     * Only keys the store may hold, and not those a restore just put back (the "new" event of the sidecar's own
+     * Only keys the store may hold, and not those a restore is bringing back (the "new" event of the sidecar's own
      * RESTORE): most events are dropped on the I/O thread by one index lookup.
      */
     @Override
     public boolean wants(KeyspaceEvent event) {
         return !IGNORED.contains(event.event()) && engine.store().mightContain(event.db(), event.key())
-                && !engine.backInValkey(event.db(), event.key());
+                && !engine.restoring(event.db(), event.key());
     }
 
     @Override

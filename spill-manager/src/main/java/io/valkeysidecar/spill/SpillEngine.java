@@ -64,6 +64,11 @@ public final class SpillEngine implements AutoCloseable {
      * command on one of them need not wait for that (exact keys, so no fingerprint collision can hide a spilled key).
      */
     private final Set<ByteBuffer> backInValkey = ConcurrentHashMap.newKeySet();
+    /**
+     * Keys ({@link SpillStore#dataKey}) with a restore under way, from its read to its disk drop: Valkey's "new key"
+     * event of the tier's own RESTORE often arrives before the RESTORE's reply, and needs no reconciling.
+     */
+    private final Set<ByteBuffer> restoring = ConcurrentHashMap.newKeySet();
     private final long maxSpillBytes;
     private final SpillStats stats = new SpillStats();
     private volatile Supplier<CompletionStage<?>> oomRelief = () -> DONE;
@@ -349,6 +354,19 @@ public final class SpillEngine implements AutoCloseable {
         if (!store.mightContain(fp)) {
             return CompletableFuture.completedFuture(RestoreOutcome.NOT_SPILLED);
         }
+        ByteBuffer dataKey = ByteBuffer.wrap(SpillStore.dataKey(db, key));
+        restoring.add(dataKey);
+        return restoreRead(db, key, ahead, resident).whenComplete((outcome, failure) -> {
+            restoring.remove(dataKey);
+            if (failure != null) {
+                // Every other outcome drops the disk copy; this one may have passed over a bypassing write's event.
+                dropIfInMemory(db, key);
+            }
+        });
+    }
+
+    private CompletableFuture<RestoreOutcome> restoreRead(int db, byte[] key, List<Prelude> ahead,
+                                                          CompletableFuture<RestoreOutcome> resident) {
         long start = System.nanoTime();
         CompletableFuture<SpillStore.Entry> read = read(db, key, false);
         if (ahead != null && read.isDone() && !read.isCompletedExceptionally()) {
@@ -397,9 +415,17 @@ public final class SpillEngine implements AutoCloseable {
         });
     }
 
-    /** Whether a restore put {@code key} back into Valkey and its disk copy is going (nothing left to reconcile). */
-    boolean backInValkey(int db, byte[] key) {
+    /** Whether a restore put {@code key} back into Valkey and its disk copy is going. */
+    private boolean backInValkey(int db, byte[] key) {
         return !backInValkey.isEmpty() && backInValkey.contains(ByteBuffer.wrap(SpillStore.dataKey(db, key)));
+    }
+
+    /**
+     * Whether a restore of {@code key} is under way: it leaves no disk copy behind, or reconciles the key with
+     * Valkey if it fails, so an event about the key needs nothing else.
+     */
+    boolean restoring(int db, byte[] key) {
+        return !restoring.isEmpty() && restoring.contains(ByteBuffer.wrap(SpillStore.dataKey(db, key)));
     }
 
     /**
