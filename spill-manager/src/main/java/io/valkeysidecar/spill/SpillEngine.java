@@ -356,7 +356,13 @@ public final class SpillEngine implements AutoCloseable {
         }
         ByteBuffer dataKey = ByteBuffer.wrap(SpillStore.dataKey(db, key));
         restoring.add(dataKey);
-        return restoreRead(db, key, ahead, resident).whenComplete((outcome, failure) -> {
+        CompletableFuture<RestoreOutcome> run;
+        try {
+            run = restoreRead(db, key, ahead, resident);
+        } catch (RuntimeException e) {
+            run = CompletableFuture.failedFuture(e);
+        }
+        return run.whenComplete((outcome, failure) -> {
             restoring.remove(dataKey);
             if (failure != null) {
                 // Every other outcome drops the disk copy; this one may have passed over a bypassing write's event.

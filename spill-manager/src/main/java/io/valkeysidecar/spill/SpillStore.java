@@ -66,8 +66,8 @@ public final class SpillStore implements AutoCloseable {
     private static final int MAX_GROUP = 1024;
     /**
      * Memtable size per column family. A memtable keeps every version and tombstone of the spill/restore churn
-     * until it is flushed, and each lookup walks its skiplist with a cache miss per node: RocksDB's default of
-     * 64 MB made every read and version check of a miss cost 10-15 us; a small one stays in the CPU's caches.
+     * until it is flushed, and a lookup or insert walks its skiplist at about a cache miss per node: with RocksDB's
+     * default of 64 MB, small payloads never flushed and the memtables grew to hundreds of thousands of entries.
      */
     private static final long MEMTABLE_BYTES = 4L << 20;
 
