@@ -5,10 +5,17 @@
 # sidecar alternately, then prints ops/s, p50/p99 latency and the sidecar/direct ratio.
 #   bench/proxy-bench.sh [requests-per-run]        (default 200000; five times as many at pipeline 16)
 #   PROXY_BENCH_SIDECAR_ARGS="--no-spill --io-threads 2" bench/proxy-bench.sh   (extra serve options)
+#   PROXY_BENCH_TESTS=get,set PROXY_BENCH_PIPELINES=16 PROXY_BENCH_SIZES=3 PROXY_BENCH_ROUNDS=5 bench/proxy-bench.sh
+#     (a subset, each direct/sidecar pair repeated in alternation: one row per round, then the median ratio per test,
+#     which a single disturbed run on a shared machine cannot move)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 requests="${1:-200000}"
 clients=50
+tests="${PROXY_BENCH_TESTS:-get,set,lpush,lrange_100}"
+pipelines="${PROXY_BENCH_PIPELINES:-1 16}"
+sizes="${PROXY_BENCH_SIZES:-3 1024}"
+rounds="${PROXY_BENCH_ROUNDS:-1}"
 work="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 valkey_port=$((20000 + RANDOM % 10000))
 sidecar_port=$((valkey_port + 1))
@@ -41,24 +48,34 @@ run() { # port pipeline size tests
 }
 
 # Warm up: every measured run once through the sidecar, so none of them meets code the JIT has not compiled yet.
-for pipeline in 1 16; do
-  for size in 3 1024; do
-    run "$sidecar_port" "$pipeline" "$size" get,set,lpush,lrange_100 >/dev/null
+for pipeline in $pipelines; do
+  for size in $sizes; do
+    run "$sidecar_port" "$pipeline" "$size" "$tests" >/dev/null
   done
 done
 
 printf '%-12s %4s %6s | %12s %8s %8s | %12s %8s %8s | %6s %9s\n' test P size "direct ops/s" "p50 ms" "p99 ms" \
   "sidecar ops/s" "p50 ms" "p99 ms" ratio "+p50 ms"
-for pipeline in 1 16; do
-  for size in 3 1024; do
-    direct="$(run "$valkey_port" "$pipeline" "$size" get,set,lpush,lrange_100)"
-    sidecar="$(run "$sidecar_port" "$pipeline" "$size" get,set,lpush,lrange_100)"
-    paste -d, <(echo "$direct") <(echo "$sidecar") | tr -d '"' | awk -F, -v P="$pipeline" -v S="$size" '{
-      split($1, name, " ");
-      printf "%-12s %4d %6d | %12.0f %8.3f %8.3f | %12.0f %8.3f %8.3f | %6.2f %9.3f\n",
-        name[1], P, S, $2, $5, $7, $10, $13, $15, $10 / $2, $13 - $5 }'
+for pipeline in $pipelines; do
+  for size in $sizes; do
+    for _ in $(seq "$rounds"); do
+      direct="$(run "$valkey_port" "$pipeline" "$size" "$tests")"
+      sidecar="$(run "$sidecar_port" "$pipeline" "$size" "$tests")"
+      paste -d, <(echo "$direct") <(echo "$sidecar") | tr -d '"' | awk -F, -v P="$pipeline" -v S="$size" '{
+        split($1, name, " ");
+        printf "%-12s %4d %6d | %12.0f %8.3f %8.3f | %12.0f %8.3f %8.3f | %6.2f %9.3f\n",
+          name[1], P, S, $2, $5, $7, $10, $13, $15, $10 / $2, $13 - $5 }'
+    done | tee "$work/rows"
+    if [ "$rounds" -gt 1 ]; then
+      awk '{ key = $1 " " $2 " " $3; n[key]++; r[key, n[key]] = $(NF - 1); if (!(key in seen)) { seen[key]; order[++k] = key } }
+        END { for (i = 1; i <= k; i++) { key = order[i]; m = n[key];
+          for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (r[key, b] < r[key, a]) { t = r[key, a]; r[key, a] = r[key, b]; r[key, b] = t }
+          split(key, f, " "); printf "%-12s %4d %6d | median ratio of %d rounds: %.2f\n", f[1], f[2], f[3], m,
+            m % 2 ? r[key, (m + 1) / 2] : (r[key, m / 2] + r[key, m / 2 + 1]) / 2 } }' "$work/rows"
+    fi
   done
 done
 echo "valkey-server $(valkey-server --version | awk '{print $3}'); $requests requests per run ($((5 * requests)) at pipeline 16)," \
+  "$rounds round(s);" \
   "$clients clients; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg);" \
   "sidecar options: ${PROXY_BENCH_SIDECAR_ARGS:-defaults}"
