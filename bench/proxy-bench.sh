@@ -42,7 +42,10 @@ valkey-cli -p "$sidecar_port" ping >/dev/null
 # valkey-benchmark --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 # Pipeline 16 gets five times the requests: at 200,000 a run lasted a fifth of a second, mostly the 50 clients
 # connecting and the JIT reacting to new connections, not the steady state being measured.
+# Every run starts from an empty Valkey: LPUSH grows one list run after run (to gigabytes with 1 KB values), and a
+# Valkey that large disturbed the runs after it.
 run() { # port pipeline size tests
+  valkey-cli -p "$valkey_port" flushall >/dev/null
   valkey-benchmark -h 127.0.0.1 -p "$1" -c "$clients" -n "$(( $2 > 1 ? 5 * requests : requests ))" -P "$2" -d "$3" \
     -t "$4" --csv -q 2>/dev/null | tail -n +2
 }
