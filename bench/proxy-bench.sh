@@ -16,28 +16,10 @@ tests="${PROXY_BENCH_TESTS:-get,set,lpush,lrange_100}"
 pipelines="${PROXY_BENCH_PIPELINES:-1 16}"
 sizes="${PROXY_BENCH_SIZES:-3 1024}"
 rounds="${PROXY_BENCH_ROUNDS:-1}"
-work="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
-valkey_port=$((20000 + RANDOM % 10000))
-sidecar_port=$((valkey_port + 1))
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-command -v valkey-benchmark >/dev/null || { echo "valkey-benchmark not found (apt-get install -t bookworm-backports valkey-tools)" >&2; exit 1; }
-jar="$root/proxy/target/valkey-sidecar.jar"
-[ -f "$jar" ] || (cd "$root" && mvn -q -B -DskipTests package -pl proxy -am)
-
-valkey-server --port "$valkey_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/valkey.log" &
-pids+=($!)
-java ${VALKEY_SIDECAR_JAVA_OPTS:--Xms1g -Xmx1g} -jar "$jar" serve --port "$sidecar_port" \
-  --upstream "127.0.0.1:$valkey_port" --metrics-port 0 --data-dir "$work/sidecar" ${PROXY_BENCH_SIDECAR_ARGS:-} \
-  2>"$work/sidecar.log" &
-pids+=($!)
-for _ in $(seq 1 100); do
-  valkey-cli -p "$sidecar_port" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
-valkey-cli -p "$sidecar_port" ping >/dev/null
+# shellcheck source=bench/sidecar-stack.sh
+. "$root/bench/sidecar-stack.sh"
+# shellcheck disable=SC2086 # the extra options are words
+start_sidecar_stack ${PROXY_BENCH_SIDECAR_ARGS:-}
 
 # valkey-benchmark --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 # Pipeline 16 gets five times the requests: at 200,000 a run lasted a fifth of a second, mostly the 50 clients

@@ -10,26 +10,9 @@ requests="${1:-5000000}"
 pipeline="${2:-16}"
 test="${3:-get}"
 size="${4:-3}"
-work="$(mktemp -d /tmp/proxy-cpu.XXXXXX)"
-valkey_port=$((20000 + RANDOM % 10000))
-sidecar_port=$((valkey_port + 1))
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-jar="$root/proxy/target/valkey-sidecar.jar"
-[ -f "$jar" ] || (cd "$root" && mvn -q -B -DskipTests package -pl proxy -am)
-valkey-server --port "$valkey_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/valkey.log" &
-valkey_pid=$!
-pids+=("$valkey_pid")
-java ${VALKEY_SIDECAR_JAVA_OPTS:--Xms1g -Xmx1g} -jar "$jar" serve --port "$sidecar_port" \
-  --upstream "127.0.0.1:$valkey_port" --metrics-port 0 --data-dir "$work/sidecar" 2>"$work/sidecar.log" &
-sidecar_pid=$!
-pids+=("$sidecar_pid")
-for _ in $(seq 1 100); do
-  valkey-cli -p "$sidecar_port" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
+# shellcheck source=bench/sidecar-stack.sh
+. "$root/bench/sidecar-stack.sh"
+start_sidecar_stack
 
 ticks() { sed 's/.*) //' "$1" | awk '{print $12 + $13}'; }
 # One line per thread of the sidecar ("tid name ticks"), then Valkey's process.

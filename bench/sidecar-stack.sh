@@ -1,0 +1,27 @@
+# Sourced by the proxy benchmarks (needs $root): start_sidecar_stack [serve options...] starts a valkey-server and a
+# sidecar in front of it on loopback ports, with their data in a temporary directory, waits until the sidecar
+# answers, and stops both (removing the directory) when the script exits. Sets work, valkey_port, sidecar_port,
+# valkey_pid and sidecar_pid.
+start_sidecar_stack() {
+  work="$(mktemp -d /tmp/valkey-sidecar-bench.XXXXXX)"
+  valkey_port=$((20000 + RANDOM % 10000))
+  sidecar_port=$((valkey_port + 1))
+  valkey_pid=""
+  sidecar_pid=""
+  trap 'kill $valkey_pid $sidecar_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+  command -v valkey-benchmark >/dev/null \
+    || { echo "valkey-benchmark not found (apt-get install -t bookworm-backports valkey-tools)" >&2; exit 1; }
+  local jar="$root/proxy/target/valkey-sidecar.jar"
+  [ -f "$jar" ] || (cd "$root" && mvn -q -B -DskipTests package -pl proxy -am)
+  valkey-server --port "$valkey_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+    --logfile "$work/valkey.log" &
+  valkey_pid=$!
+  java ${VALKEY_SIDECAR_JAVA_OPTS:--Xms1g -Xmx1g} -jar "$jar" serve --port "$sidecar_port" \
+    --upstream "127.0.0.1:$valkey_port" --metrics-port 0 --data-dir "$work/sidecar" "$@" 2>"$work/sidecar.log" &
+  sidecar_pid=$!
+  for _ in $(seq 1 100); do
+    valkey-cli -p "$sidecar_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  valkey-cli -p "$sidecar_port" ping >/dev/null
+}
