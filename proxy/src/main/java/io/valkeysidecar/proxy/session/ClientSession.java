@@ -399,8 +399,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * in Valkey) or a client that stopped reading.
      */
     private boolean leavesShared(Command c, CommandProfiles.Profile profile) {
-        return profile.connectionScoped() && !ConnectionAffinity.isSetInfo(c) || awaiting.size() + held.size() > SHARED_PIPELINE_DEPTH
-                || !client.isWritable();
+        return (profile.connectionScoped() && !ConnectionAffinity.isSetInfo(c))
+                || awaiting.size() + held.size() > SHARED_PIPELINE_DEPTH || !client.isWritable();
     }
 
     /** Runs the interceptors in turn; false when one of them holds the request (the gate reopens later). */
