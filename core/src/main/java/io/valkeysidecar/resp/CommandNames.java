@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
  * check, where a fresh String per request cost two allocations and a hash computation per lookup.
  *
  * <p>Written by hand because it works on the request's bytes before any String exists (a map keyed by String
- * would need the String first). A fixed-size table where a colliding name replaces the entry: memory stays bounded whatever
- * names clients send, and a miss costs what the plain conversion did. Entries are immutable, so event loops
- * share the table without locks: a thread sees an entry fully built, or an older one.
+ * would need the String first). A fixed-size table where a colliding name replaces the entry: memory stays bounded
+ * whatever names clients send, and a miss costs what the plain conversion did. Entries are immutable, so event
+ * loops share the table without locks: a thread sees an entry fully built, or an older one.
  */
 final class CommandNames {
 

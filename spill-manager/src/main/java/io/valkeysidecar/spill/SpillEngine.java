@@ -358,7 +358,7 @@ public final class SpillEngine implements AutoCloseable {
         restoring.add(dataKey);
         CompletableFuture<RestoreOutcome> run;
         try {
-            run = restoreRead(db, key, ahead, resident);
+            run = restoreRead(db, key, dataKey, ahead, resident);
         } catch (RuntimeException e) {
             run = CompletableFuture.failedFuture(e);
         }
@@ -371,7 +371,7 @@ public final class SpillEngine implements AutoCloseable {
         });
     }
 
-    private CompletableFuture<RestoreOutcome> restoreRead(int db, byte[] key, List<Prelude> ahead,
+    private CompletableFuture<RestoreOutcome> restoreRead(int db, byte[] key, ByteBuffer dataKey, List<Prelude> ahead,
                                                           CompletableFuture<RestoreOutcome> resident) {
         long start = System.nanoTime();
         CompletableFuture<SpillStore.Entry> read = read(db, key, false);
@@ -380,7 +380,7 @@ public final class SpillEngine implements AutoCloseable {
             if (e != null && !e.expiredAt(System.currentTimeMillis())) {
                 RestorePrelude prelude = new RestorePrelude(e);
                 ahead.add(prelude);
-                return prelude.outcome.thenCompose(outcome -> restored(e, outcome, start, resident));
+                return prelude.outcome.thenCompose(outcome -> restored(e, dataKey, outcome, start, resident));
             }
         }
         return read.thenCompose(e -> {
@@ -391,13 +391,13 @@ public final class SpillEngine implements AutoCloseable {
                 stats.expiredOnRead.increment();
                 return store.delete(db, key, e.version(), false).thenApply(d -> RestoreOutcome.EXPIRED);
             }
-            return restoreInto(db, e, 0).thenCompose(outcome -> restored(e, outcome, start, resident));
+            return restoreInto(db, e, 0).thenCompose(outcome -> restored(e, dataKey, outcome, start, resident));
         });
     }
 
     /** The key is in Valkey (restored, or a newer value was there): the waiting command goes on, the copy goes. */
-    private CompletableFuture<RestoreOutcome> restored(SpillStore.Entry e, RestoreOutcome outcome, long start,
-                                                       CompletableFuture<RestoreOutcome> resident) {
+    private CompletableFuture<RestoreOutcome> restored(SpillStore.Entry e, ByteBuffer dataKey, RestoreOutcome outcome,
+                                                       long start, CompletableFuture<RestoreOutcome> resident) {
         if (outcome == RestoreOutcome.RESTORED) {
             // Before the disk copy goes, so a SCAN finds the key on disk or hears of it.
             restoreListener.restored(e.db(), e.key(), e.type());
@@ -407,7 +407,6 @@ public final class SpillEngine implements AutoCloseable {
         } else {
             stats.memoryNewer.increment();
         }
-        ByteBuffer dataKey = ByteBuffer.wrap(SpillStore.dataKey(e.db(), e.key()));
         backInValkey.add(dataKey);
         // Not synced: a lost delete leaves a duplicate, and memory wins over duplicates.
         CompletableFuture<Boolean> dropped = store.deleteRestored(e);
@@ -473,15 +472,12 @@ public final class SpillEngine implements AutoCloseable {
 
         @Override
         public void lost() {
-            existsInMemory(e.db(), e.key()).whenComplete((inMemory, failure) -> {
-                if (failure != null) {
-                    outcome.completeExceptionally(failure);
-                } else if (inMemory) {
-                    outcome.complete(RestoreOutcome.RESTORED);
-                } else {
-                    outcome.completeExceptionally(new IllegalStateException("connection to Valkey lost"));
+            existsInMemory(e.db(), e.key()).thenApply(inMemory -> {
+                if (!inMemory) {
+                    throw new IllegalStateException("connection to Valkey lost");
                 }
-            });
+                return RestoreOutcome.RESTORED;
+            }).whenComplete((o, failure) -> settle(outcome, o, failure));
         }
     }
 

@@ -188,15 +188,14 @@ public final class SpillInterceptor implements CommandInterceptor {
 
     /**
      * Whether {@code cmd} waits for room: a write that may grow memory (Valkey's {@code denyoom} flag) while Valkey
-     * has a memory limit. {@link #admit} answers null when it may go to Valkey now; otherwise a stage that
-     * completes once the memory controller made room. The controller samples {@code used_memory} periodically; between samples a pipelined burst
-     * of writes (which Valkey also holds in its query buffers) could reach {@code maxmemory} and be refused
-     * with {@code -OOM}, so the bytes of the writes admitted since the last sample, and of those still unanswered
-     * when it was taken, count (twice: Valkey's encoding overhead) towards the estimate. A waiting write is admitted like a new one once the controller
-     * made progress, so writes released together do not overshoot together. After {@link #MAX_ROOM_WAIT_NANOS}
-     * a write goes
-     * to Valkey whatever the estimate; if nothing could be spilled (pinned, too large, disk budget) it gets
-     * Valkey's {@code -OOM} unchanged.
+     * has a memory limit. {@link #admit} answers null when it may go to Valkey now; otherwise a stage that completes
+     * once the memory controller made room. The controller samples {@code used_memory} periodically; between samples
+     * a pipelined burst of writes (which Valkey also holds in its query buffers) could reach {@code maxmemory} and be
+     * refused with {@code -OOM}, so the bytes of the writes admitted since the last sample, and of those still
+     * unanswered when it was taken, count (twice: Valkey's encoding overhead) towards the estimate. A waiting write is
+     * admitted like a new one once the controller made progress, so writes released together do not overshoot
+     * together. After {@link #MAX_ROOM_WAIT_NANOS} a write goes to Valkey whatever the estimate; if nothing could be
+     * spilled (pinned, too large, disk budget) it gets Valkey's {@code -OOM} unchanged.
      */
     private boolean gated(Command cmd) {
         if (controller.limit() <= 0) {

@@ -23,8 +23,9 @@ final class WriteBatch {
     /** Bytes written since the last flush, for the caller's traffic count (one counter update per flush). */
     private long pending;
     /**
-     * Capacity of the next batch: what the previous one needed, and a quarter more. A steady pipeline's batch is then allocated once at
-     * its size instead of growing by doublings (16 replies of 1 KB grew a 4 KB buffer three times, copying each time).
+     * Capacity of the next batch: what the previous one needed, and a quarter more. A steady pipeline's batch is then
+     * allocated once at its size instead of growing by doublings (16 replies of 1 KB grew a 4 KB buffer three times,
+     * copying each time).
      */
     private int nextCapacity = MIN_CAPACITY;
 
