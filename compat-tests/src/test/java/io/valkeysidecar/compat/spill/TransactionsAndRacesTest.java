@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -221,7 +222,15 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
                 }
             }));
         }
-        CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        try {
+            CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            // A worker waits for a reply that never comes: where every thread (the sidecar's too) stands says why.
+            throw new AssertionError("workers still running after 60 s:\n" + threadDump(), e);
+        } finally {
+            // Stops the other workers too, so a stalled run does not spill into the next test.
+            stop.set(true);
+        }
         assertThat(problems).isEmpty();
         assertThat(spills.get()).as("keys were really spilled meanwhile").isGreaterThan(50);
         checkFinal(keys, last);
@@ -240,5 +249,16 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
             live += last[k] == null ? 0 : 1;
         }
         assertThat(c.dbsize()).isEqualTo(live);
+    }
+
+    private static String threadDump() {
+        StringBuilder sb = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, frames) -> {
+            sb.append('"').append(thread.getName()).append("\" ").append(thread.getState()).append('\n');
+            for (StackTraceElement frame : frames) {
+                sb.append("    at ").append(frame).append('\n');
+            }
+        });
+        return sb.toString();
     }
 }
