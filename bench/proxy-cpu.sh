@@ -2,7 +2,8 @@
 # Where the CPU of a pipelined run through the sidecar goes, and how much of the machine stays idle. Starts its own
 # valkey-server and sidecar on loopback ports, warms up with one run (after a SET of the value), then measures one
 # valkey-benchmark run and prints CPU microseconds per request (from /proc) for the sidecar's event loops, its JIT
-# compilers and its other threads, for Valkey and for valkey-benchmark, and the share of all cores none of them used.
+# compilers and its other threads, for Valkey and for valkey-benchmark (the event loops' and Valkey's split into user
+# and kernel time), and the share of all cores none of them used. Extra `serve` options go in PROXY_CPU_SERVE_OPTS.
 #   bench/proxy-cpu.sh [requests] [pipeline] [test] [value-bytes]     (defaults: 5000000 16 get 3)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,10 +13,11 @@ test="${3:-get}"
 size="${4:-3}"
 # shellcheck source=bench/sidecar-stack.sh
 . "$root/bench/sidecar-stack.sh"
-start_sidecar_stack
+# shellcheck disable=SC2086
+start_sidecar_stack ${PROXY_CPU_SERVE_OPTS:-}
 
-ticks() { sed 's/.*) //' "$1" | awk '{print $12 + $13}'; }
-# One line per thread of the sidecar ("tid name ticks"), then Valkey's process.
+ticks() { sed 's/.*) //' "$1" | awk '{print $12, $13}'; }
+# One line per thread of the sidecar ("tid name user-ticks kernel-ticks"), then Valkey's process.
 snapshot() {
   for t in /proc/"$sidecar_pid"/task/*; do echo "${t##*/} $(tr ' ' _ <"$t/comm") $(ticks "$t/stat")"; done
   echo "valkey valkey-server $(ticks /proc/"$valkey_pid"/stat)"
@@ -35,13 +37,15 @@ after="$(snapshot)"
 hz=$(getconf CLK_TCK)
 join <(echo "$before" | sort) <(echo "$after" | sort) | awk -v hz="$hz" -v n="$requests" -v ns="$elapsed_ns" \
   -v cores="$(nproc)" -v bench="$(cat "$work/bench.time")" -v ops="$(tail -1 "$bench_out" | cut -d, -f2 | tr -d '"')" '
-  { d = ($5 - $3) / hz; name = $2
-    if (name ~ /^epollEventLoopG/) loop += d; else if (name ~ /^C[12]_Compiler/) jit += d
-    else if (name == "valkey-server") valkey += d; else other += d }
+  { u = ($6 - $3) / hz; k = ($7 - $4) / hz; d = u + k; name = $2
+    if (name ~ /^epollEventLoopG/) { loop += d; loopKernel += k } else if (name ~ /^C[12]_Compiler/) jit += d
+    else if (name == "valkey-server") { valkey += d; valkeyKernel += k } else other += d }
   END {
     split(bench, b, " "); client = b[1] + b[2]; s = ns / 1e9; used = loop + jit + other + valkey + client
     printf "%d requests at %.0f ops/s in %.2f s; CPU us per request:\n", n, ops, s
-    printf "  sidecar event loops %.3f, JIT %.3f, other sidecar threads %.3f\n", loop * 1e6 / n, jit * 1e6 / n, other * 1e6 / n
-    printf "  valkey-server %.3f, valkey-benchmark %.3f\n", valkey * 1e6 / n, client * 1e6 / n
+    printf "  sidecar event loops %.3f (kernel %.3f), JIT %.3f, other sidecar threads %.3f\n", loop * 1e6 / n,
+      loopKernel * 1e6 / n, jit * 1e6 / n, other * 1e6 / n
+    printf "  valkey-server %.3f (kernel %.3f), valkey-benchmark %.3f\n", valkey * 1e6 / n, valkeyKernel * 1e6 / n,
+      client * 1e6 / n
     printf "  all %.3f; idle share of the %d cores: %.0f%%\n", used * 1e6 / n, cores, 100 * (1 - used / (cores * s)) }'
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
