@@ -4,9 +4,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** One command (or sub-command, named "container|sub") as Valkey describes it in COMMAND. */
+/**
+ * One command (or sub-command, named "container|sub") as Valkey describes it in COMMAND.
+ *
+ * @param fixedKey the position of the command's only key when that is fixed (GET, SET, HGET, ...), else -1:
+ *                 worked out once here, since {@link CommandTable#keyPositions} runs for every request
+ */
 public record CommandSpec(String name, int arity, Set<String> flags, Set<String> aclCategories,
-                          List<KeySpec> keySpecs, Map<String, CommandSpec> subcommands) {
+                          List<KeySpec> keySpecs, Map<String, CommandSpec> subcommands, int fixedKey) {
+
+    public CommandSpec(String name, int arity, Set<String> flags, Set<String> aclCategories, List<KeySpec> keySpecs,
+                       Map<String, CommandSpec> subcommands) {
+        this(name, arity, flags, aclCategories, keySpecs, subcommands, fixedKeyOf(name, keySpecs));
+    }
+
+    /** SORT is left out: its STORE destination is a key its specs do not name. */
+    private static int fixedKeyOf(String name, List<KeySpec> keySpecs) {
+        if (keySpecs.size() != 1 || keySpecs.get(0).isNotKey() || name.equals("sort")) {
+            return -1;
+        }
+        return keySpecs.get(0).fixedKeyIndex();
+    }
 
     public boolean hasFlag(String flag) {
         return flags.contains(flag);

@@ -1,6 +1,7 @@
 package io.valkeysidecar.command;
 
 import io.valkeysidecar.resp.Command;
+import io.valkeysidecar.resp.CommandNames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,16 +27,20 @@ public final class CommandTable {
             .toArray(int[][]::new);
 
     private final Map<String, CommandSpec> commands;
+    /** Asked for every request by the spill tier: a field read, not a call through an unmodifiable map. */
+    private final boolean loaded;
     /**
-     * The same specs keyed by upper-case name, the form {@link Command#name()} caches: no allocation per lookup.
-     * A HashMap, never modified after construction: its power-of-two index is cheaper per request than the
+     * The same specs keyed by the canonical upper-case names ({@link CommandNames}) that {@link Command#name()}
+     * answers: no allocation per lookup, and keys compare by identity. A HashMap, never modified after construction: its power-of-two index is cheaper per request than the
      * division an immutable {@code Map.copyOf} probes with.
      */
     private final Map<String, CommandSpec> byUpperName = new HashMap<>();
 
     private CommandTable(Map<String, CommandSpec> commands) {
         this.commands = commands;
-        commands.forEach((name, spec) -> byUpperName.put(name.toUpperCase(Locale.ROOT), spec));
+        this.loaded = !commands.isEmpty();
+        CommandNames.registerAll(commands.keySet());
+        commands.forEach((name, spec) -> byUpperName.put(CommandNames.canonical(name), spec));
     }
 
     public static CommandTable empty() {
@@ -57,7 +62,7 @@ public final class CommandTable {
     }
 
     public boolean isLoaded() {
-        return !commands.isEmpty();
+        return loaded;
     }
 
     /** The spec for a command, descending into its sub-command when it has one (e.g. OBJECT ENCODING). */
@@ -97,13 +102,10 @@ public final class CommandTable {
         if (spec == null || spec.keySpecs().isEmpty()) {
             return NO_KEYS;
         }
-        if (spec.keySpecs().size() == 1) {
+        int at = spec.fixedKey();
+        if (at > 0 && at < FIXED_POSITIONS.length) {
             // Most commands have one key at a fixed position: answered without collecting.
-            KeySpec only = spec.keySpecs().get(0);
-            int at = only.fixedKeyIndex();
-            if (at > 0 && at < FIXED_POSITIONS.length && !only.isNotKey() && !spec.name().equals("sort")) {
-                return at < cmd.argc() ? FIXED_POSITIONS[at] : NO_KEYS;
-            }
+            return at < cmd.argc() ? FIXED_POSITIONS[at] : NO_KEYS;
         }
         Positions positions = new Positions();
         for (KeySpec ks : spec.keySpecs()) {

@@ -62,7 +62,8 @@ public final class Command extends AbstractReferenceCounted {
 
     /**
      * Command name (argument 0) with ASCII letters upper-cased, as Valkey matches names (case-insensitive for
-     * ASCII only: {@code ınfo} with a dotless i is not INFO); the same instance for every request of a name.
+     * ASCII only: {@code ınfo} with a dotless i is not INFO); for a name of the loaded command table the same interned
+     * instance for every request ({@link CommandNames}).
      */
     public String name() {
         if (name == null) {

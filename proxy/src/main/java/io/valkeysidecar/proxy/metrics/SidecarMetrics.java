@@ -20,6 +20,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.valkeysidecar.resp.CommandNames;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -138,10 +139,10 @@ public final class SidecarMetrics implements AutoCloseable {
      */
     public void knownCommands(Collection<String> names) {
         Map<String, CommandMeters> previous = commandMeters;
-        // Keyed by upper-case name, the form the proxy passes: one hash lookup per command on the hot path.
+        // Keyed by the canonical upper-case names the proxy passes: one hash lookup, an identity match, per command.
         HashMap<String, CommandMeters> next = new HashMap<>();
         for (String name : names) {
-            String key = name.toUpperCase(Locale.ROOT);
+            String key = CommandNames.canonical(name);
             CommandMeters existing = previous.get(key);
             next.put(key, existing != null ? existing
                     : new CommandMeters(commandStats.index(name.toLowerCase(Locale.ROOT), false)));

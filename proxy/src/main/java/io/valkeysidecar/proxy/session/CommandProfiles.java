@@ -3,8 +3,8 @@ package io.valkeysidecar.proxy.session;
 import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.resp.Command;
+import io.valkeysidecar.resp.CommandNames;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -48,10 +48,11 @@ final class CommandProfiles {
     private Snapshot snapshotOf(CommandTable current) {
         Map<String, Profile> byName = new HashMap<>();
         for (String name : current.names()) {
-            String upper = name.toUpperCase(Locale.ROOT);
+            String upper = CommandNames.canonical(name);
             byName.put(upper, profile(upper, current));
         }
-        for (String upper : router.localNames()) {
+        for (String name : router.localNames()) {
+            String upper = CommandNames.canonical(name);
             byName.put(upper, profile(upper, current));
         }
         return new Snapshot(current, byName);
