@@ -576,6 +576,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         }
         flagsNextCommand = name.equals("ASKING") || name.equals("CLIENT") && c.argc() >= 2 && c.argIs(1, "CACHING");
+        if (shared != null && followGate == null && !c.isInline() && !ConnectionAffinity.isSetInfo(c)) {
+            // The common case: the shared upstream's batch copies the request, which is released right after.
+            shared.writeCopy(this, c.raw());
+            c.release();
+            return;
+        }
         ByteBuf request = c.isInline() ? asMultibulk(c) : c.raw().retain();
         if (followGate != null) {
             s.resend = request.retainedDuplicate();

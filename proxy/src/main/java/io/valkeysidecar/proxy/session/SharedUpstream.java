@@ -123,6 +123,13 @@ final class SharedUpstream {
         scheduleFlush();
     }
 
+    /** {@link #write} without taking ownership of {@code request}: its bytes are copied (or it is retained). */
+    void writeCopy(ClientSession session, ByteBuf request) {
+        inFlight.add(session);
+        out.writeCopy(request);
+        scheduleFlush();
+    }
+
     /** Writes a client's CLIENT SETINFO (taking ownership of it), then restores the connection's own. */
     void writeSetInfo(ClientSession session, ByteBuf request) {
         write(session, request);

@@ -35,15 +35,37 @@ final class WriteBatch {
 
     /** Writes {@code buf} (taking ownership of it) without flushing. */
     void write(ByteBuf buf) {
-        int n = buf.readableBytes();
-        pending += n;
-        if (n > COPY_LIMIT) {
-            drain();
-            channel.write(buf, channel.voidPromise());
+        if (buf.readableBytes() > COPY_LIMIT) {
+            writeLarge(buf);
             return;
         }
-        batch().writeBytes(buf);
+        copy(buf);
         buf.release();
+    }
+
+    /**
+     * Writes {@code buf} without taking ownership of it (nor moving its reader index), without flushing. A forwarded
+     * request is written this way: its bytes are copied into the batch anyway, so retaining it for the write and
+     * releasing it after the copy would be two atomic reference-count updates for nothing.
+     */
+    void writeCopy(ByteBuf buf) {
+        if (buf.readableBytes() > COPY_LIMIT) {
+            writeLarge(buf.retain());
+            return;
+        }
+        copy(buf);
+    }
+
+    private void writeLarge(ByteBuf buf) {
+        pending += buf.readableBytes();
+        drain();
+        channel.write(buf, channel.voidPromise());
+    }
+
+    private void copy(ByteBuf buf) {
+        int n = buf.readableBytes();
+        pending += n;
+        batch().writeBytes(buf, buf.readerIndex(), n);
         drainIfFull();
     }
 
