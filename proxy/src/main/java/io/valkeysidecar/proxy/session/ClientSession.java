@@ -152,7 +152,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long receivedInBurst;
     /** {@link #replyClock()}'s reading for the current upstream read burst; 0 between bursts. */
     private long replyNanos;
-    /** Already listed by the shared upstream among the sessions answered in its current read burst. */
+    /** Already listed by the shared upstream among the sessions answered in the current event-loop pass. */
     private boolean answeredInBurst;
 
     public ClientSession(SessionServices services) {
@@ -776,7 +776,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         updateReadability();
     }
 
-    /** For the shared upstream: true the first time this session is answered in a read burst. */
+    /** For the shared upstream: true the first time this session is answered in an event-loop pass. */
     boolean markAnswered() {
         if (answeredInBurst) {
             return false;

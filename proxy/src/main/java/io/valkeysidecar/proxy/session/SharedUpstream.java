@@ -62,7 +62,7 @@ final class SharedUpstream {
     private final List<ClientSession> waitingForConnect = new ArrayList<>();
     /** The session of every request written and not answered yet (or {@link #OWN}), in write order. */
     private final ArrayDeque<Object> inFlight = new ArrayDeque<>();
-    /** Sessions that received replies in the current read burst, to be flushed once at its end. */
+    /** Sessions that received replies in the current event-loop pass, to be flushed once at its end. */
     private final List<ClientSession> answered = new ArrayList<>();
     private boolean flushScheduled;
     private final Runnable flushTask = this::flush;
@@ -156,11 +156,22 @@ final class SharedUpstream {
         }
     }
 
+    /**
+     * Runs once per event-loop pass, after its I/O: the requests gathered go to Valkey first, then the sessions that
+     * got replies in the pass flush them to their clients. In that order Valkey works on its next batch while the
+     * sidecar makes its many small writes to clients; flushing each client as its replies arrived (before the
+     * requests read in the same pass went out) kept Valkey waiting for all of those writes.
+     */
     private void flush() {
         flushScheduled = false;
         if (out != null) {
             out.flush();
         }
+        // Replies arrive only from this channel's reads, never during the sessions' calls below.
+        for (int i = 0; i < answered.size(); i++) {
+            answered.get(i).onUpstreamReadComplete();
+        }
+        answered.clear();
     }
 
     private void connected(ChannelFuture done) {
@@ -225,10 +236,9 @@ final class SharedUpstream {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            for (ClientSession s : answered) {
-                s.onUpstreamReadComplete();
+            if (!answered.isEmpty()) {
+                scheduleFlush();
             }
-            answered.clear();
         }
 
         @Override
