@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.TransactionResult;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.valkeysidecar.compat.RawRespClient;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -225,8 +227,9 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
         try {
             CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-            // A worker waits for a reply that never comes: where every thread (the sidecar's too) stands says why.
-            throw new AssertionError("workers still running after 60 s:\n" + threadDump(), e);
+            // A worker waits for a reply that never comes: what Valkey's connections last ran, what the tier says
+            // and where every thread (the sidecar's too) stands say why.
+            throw new AssertionError("workers still running after 60 s:\n" + stallReport(), e);
         } finally {
             // Stops the other workers too, so a stalled run does not spill into the next test.
             stop.set(true);
@@ -251,8 +254,18 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
         assertThat(c.dbsize()).isEqualTo(live);
     }
 
-    private static String threadDump() {
+    private String stallReport() {
         StringBuilder sb = new StringBuilder();
+        try (RawRespClient direct = s.direct()) {
+            sb.append("Valkey's CLIENT LIST:\n").append(direct.call("CLIENT", "LIST")).append('\n');
+        } catch (IOException e) {
+            sb.append("Valkey's CLIENT LIST failed: ").append(e).append('\n');
+        }
+        try (RawRespClient sidecar = s.raw()) {
+            sb.append("the sidecar's INFO spill:\n").append(sidecar.call("INFO", "spill")).append('\n');
+        } catch (IOException e) {
+            sb.append("the sidecar's INFO spill failed: ").append(e).append('\n');
+        }
         Thread.getAllStackTraces().forEach((thread, frames) -> {
             sb.append('"').append(thread.getName()).append("\" ").append(thread.getState()).append('\n');
             for (StackTraceElement frame : frames) {
