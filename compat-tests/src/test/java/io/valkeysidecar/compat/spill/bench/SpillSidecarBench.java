@@ -149,15 +149,15 @@ public final class SpillSidecarBench {
 
     private static void zipfWindows(Stack big, Stack small, int keys, int threads, int seconds) throws Exception {
         long windowMs = seconds * 1000L / WINDOWS;
-        window(big, keys, threads, 5_000);
-        window(small, keys, threads, 5_000);
+        window(big, keys, threads, 5_000, null);
+        window(small, keys, threads, 5_000, null);
         long restoredBefore = restored(small);
         long bigOps = 0;
         long smallOps = 0;
         double[] ratios = new double[WINDOWS];
         for (int w = 0; w < WINDOWS; w++) {
-            long b = window(big, keys, threads, windowMs);
-            long t = window(small, keys, threads, windowMs);
+            long b = window(big, keys, threads, windowMs, "memory");
+            long t = window(small, keys, threads, windowMs, "tiered");
             bigOps += b;
             smallOps += t;
             ratios[w] = (double) t / b;
@@ -199,9 +199,10 @@ public final class SpillSidecarBench {
 
     /**
      * {@code threads} synchronous clients, 90% GET / 10% SET over Zipfian keys, for {@code millis} after a second
-     * of lead-in (connections open, not counted); answers the operations completed in the window.
+     * of lead-in (connections open, not counted); answers the operations completed in the window. A named window
+     * prints its start and end (epoch ms) and its operations, so bench/spill-cpu.sh can attribute its CPU samples.
      */
-    private static long window(Stack s, int keys, int threads, long millis) throws Exception {
+    private static long window(Stack s, int keys, int threads, long millis, String name) throws Exception {
         ZipfianGenerator zipf = new ZipfianGenerator(keys, 0.99);
         AtomicBoolean measuring = new AtomicBoolean();
         AtomicBoolean stop = new AtomicBoolean();
@@ -230,16 +231,22 @@ public final class SpillSidecarBench {
             }));
         }
         Thread.sleep(1_000);
+        long start = System.currentTimeMillis();
         measuring.set(true);
         Thread.sleep(millis);
         measuring.set(false);
+        long end = System.currentTimeMillis();
         stop.set(true);
         CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         long lost = Arrays.stream(misses).sum();
         if (lost > 0) {
             throw new IllegalStateException(lost + " GETs answered nil");
         }
-        return Arrays.stream(ops).sum();
+        long done = Arrays.stream(ops).sum();
+        if (name != null) {
+            System.out.printf("    window %s %d %d %d ops%n", name, start, end, done);
+        }
+        return done;
     }
 
     /** Spreads Zipfian ranks over the key space, so hot keys are not neighbours (as YCSB's scrambled Zipfian). */

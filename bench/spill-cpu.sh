@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# CPU per spill-tier miss by thread: runs bench/spill-bench-sidecar.sh (same arguments) while sampling, every 0.25 s,
+# the CPU ticks of every thread of the benchmark's JVM (both sidecars, their Lettuce and RocksDB threads, the
+# benchmark's clients) and of its valkey-server processes from /proc. For each kind of Zipfian window it prints the CPU
+# microseconds per operation by thread group, and per miss: (tiered us/op - all-in-memory us/op) / restores per op.
+# Run it under the benchmark lock: flock /tmp/valkey-sidecar-bench.lock bench/spill-cpu.sh [bench arguments]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 - "$work/samples" <<'EOF' &
+import glob, os, sys, time
+out = open(sys.argv[1], 'w')
+def ticks(stat):
+    f = stat[stat.rindex(')') + 2:].split()
+    return int(f[11]) + int(f[12])
+def bench_jvm():
+    for p in glob.glob('/proc/[0-9]*/cmdline'):
+        try:
+            c = open(p, 'rb').read().split(b'\0')
+        except OSError:
+            continue
+        if c[0].endswith(b'java') and any(b'SpillSidecarBench' in x for x in c):
+            return p.split('/')[2]
+pid = None
+while pid is None:
+    pid = bench_jvm()
+    time.sleep(0.2)
+while os.path.exists('/proc/' + pid):
+    rows = []
+    for task in glob.glob('/proc/%s/task/*' % pid):
+        try:
+            rows.append('%s:%s:%d' % (task.rsplit('/', 1)[1], open(task + '/comm').read().strip().replace(' ', '_'),
+                                      ticks(open(task + '/stat').read())))
+        except OSError:
+            pass
+    for p in glob.glob('/proc/[0-9]*/stat'):
+        try:
+            s = open(p).read()
+            if '(valkey-server)' in s and s[s.rindex(')') + 2:].split()[1] == pid:
+                rows.append('v%s:valkey-server:%d' % (p.split('/')[2], ticks(s)))
+        except OSError:
+            pass
+    out.write('%d %s\n' % (time.time() * 1000, ' '.join(rows)))
+    out.flush()
+    time.sleep(0.25)
+EOF
+monitor=$!
+"$root/bench/spill-bench-sidecar.sh" "$@" | tee "$work/bench"
+wait "$monitor"
+python3 - "$work/samples" "$work/bench" <<'EOF'
+import collections, os, re, sys
+us_per_tick = 1e6 / os.sysconf('SC_CLK_TCK')
+samples = []
+for line in open(sys.argv[1]):
+    parts = line.split()
+    samples.append((float(parts[0]), {r.rsplit(':', 2)[0]: (r.rsplit(':', 2)[1], int(r.rsplit(':', 2)[2]))
+                                      for r in parts[1:]}))
+bench = open(sys.argv[2]).read()
+windows = re.findall(r'window (\w+) (\d+) (\d+) (\d+) ops', bench)
+per_op = float(re.search(r'restores per tiered op: ([\d.]+)', bench).group(1))
+GROUPS = [('spill-store-wri', 'store writer'), ('spill-store-wal', 'WAL sync'), ('epollEventLoop', 'event loops'),
+          ('lettuce', 'Lettuce I/O (tier and benchmark clients)'), ('C1_', 'JIT'), ('C2_', 'JIT'),
+          ('spill-io', 'spill-io'), ('keyspace-liste', 'keyspace listener'), ('ForkJoinPool', 'benchmark clients'),
+          ('valkey-server', 'Valkey')]
+def group(comm):
+    return next((g for prefix, g in GROUPS if comm.startswith(prefix)), 'other (GC, controller, sweeper, ...)')
+cpu = {'memory': collections.Counter(), 'tiered': collections.Counter()}
+ops = collections.Counter()
+for kind, start, end, n in windows:
+    start, end = int(start), int(end)
+    a = max((x for x in samples if x[0] <= start), key=lambda x: x[0])
+    b = min((x for x in samples if x[0] >= end), key=lambda x: x[0])
+    scale = (end - start) / (b[0] - a[0])
+    for tid, (comm, t) in b[1].items():
+        cpu[kind][group(comm)] += (t - a[1].get(tid, (comm, 0))[1]) * us_per_tick * scale
+    ops[kind] += int(n)
+print('CPU us per operation (all-in-memory, tiered) and per miss, %.3f restores per tiered op:' % per_op)
+total = [0.0, 0.0]
+for g in sorted(set(cpu['memory']) | set(cpu['tiered']), key=lambda g: -cpu['tiered'][g]):
+    m, t = cpu['memory'][g] / ops['memory'], cpu['tiered'][g] / ops['tiered']
+    total = [total[0] + m, total[1] + t]
+    print('  %-42s %7.1f %7.1f %8.1f' % (g, m, t, (t - m) / per_op))
+print('  %-42s %7.1f %7.1f %8.1f' % ('all', total[0], total[1], (total[1] - total[0]) / per_op))
+EOF
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
