@@ -31,8 +31,8 @@ public final class CommandTable {
     private final boolean loaded;
     /**
      * The same specs keyed by the canonical upper-case names ({@link CommandNames}) that {@link Command#name()}
-     * answers: no allocation per lookup, and keys compare by identity. A HashMap, never modified after construction: its power-of-two index is cheaper per request than the
-     * division an immutable {@code Map.copyOf} probes with.
+     * answers: no allocation per lookup, and keys compare by identity. A HashMap, never modified after construction:
+     * its power-of-two index is cheaper per request than the division an immutable {@code Map.copyOf} probes with.
      */
     private final Map<String, CommandSpec> byUpperName = new HashMap<>();
 
@@ -93,9 +93,10 @@ public final class CommandTable {
      * Argument positions of the keys {@code cmd} touches, ascending, without duplicates (SORT's STORE
      * destination included, though its key spec is "unknown"; the keys its BY/GET patterns read cannot be
      * known); none for a command Valkey would reject for its key arguments (as COMMAND GETKEYS finds none), and
-     * none for specs flagged NOT_KEY (shard channels). Called for every request when the spill tier is on, so it avoids boxing:
-     * positions within one key spec are already ascending and distinct, and only commands with several specs
-     * (e.g. LMOVE, SORT ... STORE) need sorting and merging. The array may be shared: callers must not modify it.
+     * none for specs flagged NOT_KEY (shard channels). Called for every request when the spill tier is on, so it
+     * avoids boxing: positions within one key spec are already ascending and distinct, and only commands with several
+     * specs (e.g. LMOVE, SORT ... STORE) need sorting and merging. The array may be shared: callers must not modify
+     * it.
      */
     public int[] keyPositions(Command cmd) {
         CommandSpec spec = lookup(cmd);
