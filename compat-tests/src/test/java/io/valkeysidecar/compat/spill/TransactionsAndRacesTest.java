@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -167,6 +168,7 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
         AtomicLong spills = new AtomicLong();
         String[] last = new String[keys.length];
         List<CompletableFuture<Void>> workers = new ArrayList<>();
+        Progress progress = new Progress("SET/DEL", "EVICT 1", "EVICT 2", "SPILL.RESTORE", "GET 1", "GET 2");
         workers.add(CompletableFuture.runAsync(() -> {
             try (StatefulRedisConnection<String, String> w = s.connect()) {
                 RedisCommands<String, String> wc = w.sync();
@@ -183,16 +185,19 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
                         wc.set(keys[k], v);
                         last[k] = v;
                     }
+                    progress.done(0);
                 }
             } finally {
                 stop.set(true);
             }
         }));
         for (int e = 0; e < 2; e++) {
+            int worker = 1 + e;
             workers.add(CompletableFuture.runAsync(() -> {
                 try (StatefulRedisConnection<String, String> x = s.connect()) {
                     while (!stop.get()) {
                         spills.addAndGet(evict(x.sync(), keys));
+                        progress.done(worker);
                     }
                 }
             }));
@@ -202,17 +207,20 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
                 while (!stop.get()) {
                     for (String k : keys) {
                         SpillSidecar.restore(x.sync(), k);
+                        progress.done(3);
                     }
                 }
             }
         }));
         for (int r = 0; r < 2; r++) {
+            int worker = 4 + r;
             workers.add(CompletableFuture.runAsync(() -> {
                 try (StatefulRedisConnection<String, String> x = s.connect()) {
                     String[] seen = new String[keys.length];
                     while (!stop.get()) {
                         for (int k = 0; k < keys.length; k++) {
                             String v = x.sync().get(keys[k]);
+                            progress.done(worker);
                             if (v != null && seen[k] != null && v.compareTo(seen[k]) < 0) {
                                 problems.add(keys[k] + " went back from " + seen[k] + " to " + v);
                             }
@@ -229,7 +237,7 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
         } catch (TimeoutException e) {
             // A worker waits for a reply that never comes: what Valkey's connections last ran, what the tier says
             // and where every thread (the sidecar's too) stands say why.
-            throw new AssertionError("workers still running after 60 s:\n" + stallReport(), e);
+            throw new AssertionError("workers still running after 60 s:\n" + progress + stallReport(), e);
         } finally {
             // Stops the other workers too, so a stalled run does not spill into the next test.
             stop.set(true);
@@ -243,6 +251,40 @@ class TransactionsAndRacesTest extends SharedSpillSidecar {
         conn = s.connect();
         c = conn.sync();
         checkFinal(keys, last);
+    }
+
+    /**
+     * Replies each worker got and when it got its last one. The clients time out after 30 s, so a stall seen at 60 s
+     * began after 30 s: these say whether every worker stopped at once or progress went on in slow steps.
+     */
+    private static final class Progress {
+        private final long start = System.nanoTime();
+        private final String[] names;
+        private final AtomicLongArray replies;
+        private final AtomicLongArray lastNanos;
+
+        Progress(String... names) {
+            this.names = names;
+            this.replies = new AtomicLongArray(names.length);
+            this.lastNanos = new AtomicLongArray(names.length);
+        }
+
+        void done(int worker) {
+            replies.incrementAndGet(worker);
+            lastNanos.set(worker, System.nanoTime());
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder("replies per worker, and the last one's time since the start:\n");
+            for (int i = 0; i < names.length; i++) {
+                long last = lastNanos.get(i);
+                sb.append(names[i]).append(": ").append(replies.get(i)).append(" replies, last at ")
+                        .append(last == 0 ? "-" : TimeUnit.NANOSECONDS.toMillis(last - start) + " ms").append('\n');
+            }
+            return sb.append("reported at ").append(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+                    .append(" ms\n").toString();
+        }
     }
 
     private void checkFinal(String[] keys, String[] last) {
