@@ -2,7 +2,8 @@
 # CPU per spill-tier miss by thread: runs bench/spill-bench-sidecar.sh (same arguments) while sampling, every 0.25 s,
 # the CPU ticks of every thread of the benchmark's JVM (both sidecars, their Lettuce and RocksDB threads, the
 # benchmark's clients) and of its valkey-server processes from /proc. For each kind of Zipfian window it prints the CPU
-# microseconds per operation by thread group, and per miss: (tiered us/op - all-in-memory us/op) / restores per op.
+# microseconds per operation by thread group, and per miss: (tiered us/op - all-in-memory us/op) / restores per op;
+# then, per operation and thread group, how long threads waited on a run queue for a free core (/proc schedstat).
 # Run it under the benchmark lock: flock /tmp/valkey-sidecar-bench.lock bench/spill-cpu.sh [bench arguments]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +15,8 @@ out = open(sys.argv[1], 'w')
 def ticks(stat):
     f = stat[stat.rindex(')') + 2:].split()
     return int(f[11]) + int(f[12])
+def run_delay(proc):  # nanoseconds the task waited on a run queue (runnable, no CPU free)
+    return int(open(proc + '/schedstat').read().split()[1])
 def bench_jvm():
     for p in glob.glob('/proc/[0-9]*/cmdline'):
         try:
@@ -30,15 +33,15 @@ while os.path.exists('/proc/' + pid):
     rows = []
     for task in glob.glob('/proc/%s/task/*' % pid):
         try:
-            rows.append('%s:%s:%d' % (task.rsplit('/', 1)[1], open(task + '/comm').read().strip().replace(' ', '_'),
-                                      ticks(open(task + '/stat').read())))
+            rows.append('%s:%s:%d:%d' % (task.rsplit('/', 1)[1], open(task + '/comm').read().strip().replace(' ', '_'),
+                                         ticks(open(task + '/stat').read()), run_delay(task)))
         except OSError:
             pass
     for p in glob.glob('/proc/[0-9]*/stat'):
         try:
             s = open(p).read()
             if '(valkey-server)' in s and s[s.rindex(')') + 2:].split()[1] == pid:
-                rows.append('v%s:valkey-server:%d' % (p.split('/')[2], ticks(s)))
+                rows.append('v%s:valkey-server:%d:%d' % (p.split('/')[2], ticks(s), run_delay(p[:-5])))
         except OSError:
             pass
     out.write('%d %s\n' % (time.time() * 1000, ' '.join(rows)))
@@ -46,6 +49,8 @@ while os.path.exists('/proc/' + pid):
     time.sleep(0.25)
 EOF
 monitor=$!
+# The sampler waits for the benchmark's JVM: if the benchmark fails before starting it, stop the sampler too.
+trap 'kill "$monitor" 2>/dev/null; rm -rf "$work"' EXIT
 "$root/bench/spill-bench-sidecar.sh" "$@" | tee "$work/bench"
 wait "$monitor"
 python3 - "$work/samples" "$work/bench" <<'EOF'
@@ -54,8 +59,8 @@ us_per_tick = 1e6 / os.sysconf('SC_CLK_TCK')
 samples = []
 for line in open(sys.argv[1]):
     parts = line.split()
-    samples.append((float(parts[0]), {r.rsplit(':', 2)[0]: (r.rsplit(':', 2)[1], int(r.rsplit(':', 2)[2]))
-                                      for r in parts[1:]}))
+    rows = [r.rsplit(':', 3) for r in parts[1:]]
+    samples.append((float(parts[0]), {r[0]: (r[1], int(r[2]), int(r[3])) for r in rows}))
 bench = open(sys.argv[2]).read()
 windows = re.findall(r'window (\w+) (\d+) (\d+) (\d+) ops', bench)
 per_op = float(re.search(r'restores per tiered op: ([\d.]+)', bench).group(1))
@@ -66,14 +71,17 @@ GROUPS = [('spill-store-wri', 'store writer'), ('spill-store-wal', 'WAL sync'), 
 def group(comm):
     return next((g for prefix, g in GROUPS if comm.startswith(prefix)), 'other (GC, controller, sweeper, ...)')
 cpu = {'memory': collections.Counter(), 'tiered': collections.Counter()}
+delay = {'memory': collections.Counter(), 'tiered': collections.Counter()}
 ops = collections.Counter()
 for kind, start, end, n in windows:
     start, end = int(start), int(end)
     a = max((x for x in samples if x[0] <= start), key=lambda x: x[0])
     b = min((x for x in samples if x[0] >= end), key=lambda x: x[0])
     scale = (end - start) / (b[0] - a[0])
-    for tid, (comm, t) in b[1].items():
-        cpu[kind][group(comm)] += (t - a[1].get(tid, (comm, 0))[1]) * us_per_tick * scale
+    for tid, (comm, t, d) in b[1].items():
+        before = a[1].get(tid, (comm, 0, 0))
+        cpu[kind][group(comm)] += (t - before[1]) * us_per_tick * scale
+        delay[kind][group(comm)] += (d - before[2]) / 1e3 * scale
     ops[kind] += int(n)
 print('CPU us per operation (all-in-memory, tiered) and per miss, %.3f restores per tiered op:' % per_op)
 total = [0.0, 0.0]
@@ -82,5 +90,8 @@ for g in sorted(set(cpu['memory']) | set(cpu['tiered']), key=lambda g: -cpu['tie
     total = [total[0] + m, total[1] + t]
     print('  %-42s %7.1f %7.1f %8.1f' % (g, m, t, (t - m) / per_op))
 print('  %-42s %7.1f %7.1f %8.1f' % ('all', total[0], total[1], (total[1] - total[0]) / per_op))
+print('Waiting for a free core (run-queue delay), us per operation (all-in-memory, tiered):')
+for g in sorted(set(delay['memory']) | set(delay['tiered']), key=lambda g: -delay['tiered'][g]):
+    print('  %-42s %7.1f %7.1f' % (g, delay['memory'][g] / ops['memory'], delay['tiered'][g] / ops['tiered']))
 EOF
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"

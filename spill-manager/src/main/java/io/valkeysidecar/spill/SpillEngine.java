@@ -321,6 +321,7 @@ public final class SpillEngine implements AutoCloseable {
         if (e != SpillStore.NOT_CACHED) {
             return CompletableFuture.completedFuture(e);
         }
+        stats.diskReads.increment();
         return CompletableFuture.supplyAsync(() -> store.get(db, key), io);
     }
 
@@ -380,7 +381,8 @@ public final class SpillEngine implements AutoCloseable {
             if (e != null && !e.expiredAt(System.currentTimeMillis())) {
                 RestorePrelude prelude = new RestorePrelude(e);
                 ahead.add(prelude);
-                return prelude.outcome.thenCompose(outcome -> restored(e, dataKey, outcome, start, resident));
+                return prelude.outcome.thenCompose(outcome -> restored(e, dataKey, outcome, start, resident,
+                        prelude.settledAhead));
             }
         }
         return read.thenCompose(e -> {
@@ -391,14 +393,18 @@ public final class SpillEngine implements AutoCloseable {
                 stats.expiredOnRead.increment();
                 return store.delete(db, key, e.version(), false).thenApply(d -> RestoreOutcome.EXPIRED);
             }
-            return restoreInto(db, e, 0).thenCompose(outcome -> restored(e, dataKey, outcome, start, resident));
+            return restoreInto(db, e, 0).thenCompose(outcome -> restored(e, dataKey, outcome, start, resident, false));
         });
     }
 
     /** The key is in Valkey (restored, or a newer value was there): the waiting command goes on, the copy goes. */
     private CompletableFuture<RestoreOutcome> restored(SpillStore.Entry e, ByteBuffer dataKey, RestoreOutcome outcome,
-                                                       long start, CompletableFuture<RestoreOutcome> resident) {
+                                                       long start, CompletableFuture<RestoreOutcome> resident,
+                                                       boolean ahead) {
         if (outcome == RestoreOutcome.RESTORED) {
+            if (ahead) {
+                stats.restoredAhead.increment();
+            }
             // Before the disk copy goes, so a SCAN finds the key on disk or hears of it.
             restoreListener.restored(e.db(), e.key(), e.type());
             stats.restored.increment();
@@ -442,6 +448,8 @@ public final class SpillEngine implements AutoCloseable {
     private final class RestorePrelude implements Prelude {
         final SpillStore.Entry e;
         final CompletableFuture<RestoreOutcome> outcome = new CompletableFuture<>();
+        /** Valkey answered the RESTORE sent ahead (set before {@link #outcome} completes). */
+        boolean settledAhead;
 
         RestorePrelude(SpillStore.Entry e) {
             this.e = e;
@@ -459,6 +467,7 @@ public final class SpillEngine implements AutoCloseable {
         @Override
         public boolean answered(ReplyFrame reply) {
             if (!reply.isError()) {
+                settledAhead = true;
                 outcome.complete(RestoreOutcome.RESTORED);
                 return true;
             }

@@ -38,6 +38,8 @@ public final class SpillInfoSection implements InfoSection {
         f.put("bytes_written", Long.toString(s.spillBytes()));
         f.put("keys_restored", Long.toString(s.restored()));
         f.put("bytes_read", Long.toString(s.restoreBytes()));
+        f.put("keys_restored_ahead", Long.toString(s.restoredAhead()));
+        f.put("store_disk_reads", Long.toString(s.diskReads()));
         f.put("keys_cleaned", Long.toString(s.cleaned()));
         f.put("keys_deleted", Long.toString(s.deleted()));
         f.put("spill_write_races", Long.toString(s.raced()));
@@ -47,6 +49,8 @@ public final class SpillInfoSection implements InfoSection {
         f.put("spill_refused_budget", Long.toString(s.refusedBudget()));
         f.put("restore_latency_p50_us", Long.toString(s.restoreLatency().percentileMicros(0.50)));
         f.put("restore_latency_p99_us", Long.toString(s.restoreLatency().percentileMicros(0.99)));
+        f.put("write_room_waits", Long.toString(s.roomWaits()));
+        f.put("write_room_wait_us", Long.toString(s.roomWaitMicros()));
         f.put("unrecoverable_evictions", Long.toString(s.unrecoverableEvictions()));
         f.put("valkey_used_memory", Long.toString(controller.usedMemory()));
         f.put("memory_limit", Long.toString(controller.limit()));

@@ -41,7 +41,12 @@ public final class SpillInterceptor implements CommandInterceptor {
 
     /** Databases the tier walks (FLUSHALL, INFO keyspace, resync); Valkey's default "databases" setting. */
     static final int DATABASES = 16;
-    private static final Executor ROOM_POLL = CompletableFuture.delayedExecutor(2, TimeUnit.MILLISECONDS);
+    /**
+     * Polls run on CompletableFuture's own timer thread: the default executor behind it is a new thread per task
+     * on a machine with fewer than three cores (a waiting write polls every 2 ms), and a poll only reads samples.
+     */
+    private static final Executor ROOM_POLL =
+            CompletableFuture.delayedExecutor(2, TimeUnit.MILLISECONDS, Runnable::run);
     /** How long a write may wait for room before Valkey's -OOM is passed on (a busy host needs seconds). */
     private static final long MAX_ROOM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Per connection: the restore sequence number at its latest SCAN 0. */
@@ -170,7 +175,13 @@ public final class SpillInterceptor implements CommandInterceptor {
                 unanswered.addAndGet(-bytes);
                 unpin.run();
             };
-            room = admit(bytes, System.nanoTime() + MAX_ROOM_WAIT_NANOS);
+            long now = System.nanoTime();
+            room = admit(bytes, now + MAX_ROOM_WAIT_NANOS);
+            if (room != null) {
+                SpillStats stats = engine.stats();
+                stats.roomWaits.increment();
+                room.whenComplete((v, e) -> stats.roomWaitNanos.add(System.nanoTime() - now));
+            }
         }
         CompletionStage<Void> ready = room == null ? resident : resident.thenCombine(room, (a, b) -> null);
         if (ready.toCompletableFuture().isDone() && !ready.toCompletableFuture().isCompletedExceptionally()) {

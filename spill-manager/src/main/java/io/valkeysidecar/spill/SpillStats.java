@@ -9,6 +9,10 @@ public final class SpillStats {
     final LongAdder spillBytes = new LongAdder();
     final LongAdder restored = new LongAdder();
     final LongAdder restoreBytes = new LongAdder();
+    final LongAdder restoredAhead = new LongAdder();
+    final LongAdder diskReads = new LongAdder();
+    final LongAdder roomWaits = new LongAdder();
+    final LongAdder roomWaitNanos = new LongAdder();
     final LongAdder cleaned = new LongAdder();
     final LongAdder raced = new LongAdder();
     final LongAdder memoryNewer = new LongAdder();
@@ -36,6 +40,28 @@ public final class SpillStats {
 
     public long restoreBytes() {
         return restoreBytes.sum();
+    }
+
+    /**
+     * Restores whose RESTORE went to Valkey ahead of the client's command on its own connection (no round trip on
+     * the tier's connection, no thread hand-off); the others read the disk or waited for another operation.
+     */
+    public long restoredAhead() {
+        return restoredAhead.sum();
+    }
+
+    /** Store reads RocksDB could not answer from memory (memtables, block cache): they ran on the I/O pool. */
+    public long diskReads() {
+        return diskReads.sum();
+    }
+
+    /** Writes that waited for the memory controller to make room before going to Valkey, and their total wait. */
+    public long roomWaits() {
+        return roomWaits.sum();
+    }
+
+    public long roomWaitMicros() {
+        return roomWaitNanos.sum() / 1000;
     }
 
     /** Expired entries removed from disk by the sweeper or SPILL.CLEANUP. */

@@ -25,17 +25,23 @@ class RestoreOnClientConnectionTest extends SharedSpillSidecar {
         return all.toByteArray();
     }
 
+    private long restoredAhead() {
+        return Long.parseLong(SpillSidecar.field(c.info("spill"), "keys_restored_ahead"));
+    }
+
     @Test
     void aRestoredKeyIsCountedOnceByTheCommandPipelinedAfterIt() throws Exception {
         c.set("a", "1");
         c.set("b", "2");
         assertThat(evict(c, "a")).isEqualTo(1);
+        long ahead = restoredAhead();
         try (RawRespClient raw = s.raw()) {
             raw.send(pipeline(new String[] {"GET", "a"}, new String[] {"DBSIZE"}, new String[] {"GET", "a"}));
             assertThat(RawRespClient.show(raw.read(3))).containsExactly("$1\\r\\n1\\r\\n", ":2\\r\\n",
                     "$1\\r\\n1\\r\\n");
         }
         assertThat(s.resident("a")).isTrue();
+        assertThat(restoredAhead()).as("INFO spill counts the restore as sent ahead").isEqualTo(ahead + 1);
     }
 
     @Test

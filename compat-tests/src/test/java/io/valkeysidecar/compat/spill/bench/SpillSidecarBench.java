@@ -190,6 +190,10 @@ public final class SpillSidecarBench {
                             + " evicted_keys %s%n", maxmemory, datasetBytes, resident, keys, 100.0 * resident / keys,
                     field(spill, "keys_spilled"), field(spill, "keys_restored"),
                     field(small.valkeyInfo("stats"), "evicted_keys"));
+            System.out.printf("    tiered: %s restores sent ahead of the client's command, %s store reads from disk,"
+                            + " %s writes waited for room (%s us in all)%n", field(spill, "keys_restored_ahead"),
+                    field(spill, "store_disk_reads"), field(spill, "write_room_waits"),
+                    field(spill, "write_room_wait_us"));
             long spilled = Long.parseLong(field(spill, "spill_keys"));
             long indexBytes = Long.parseLong(field(spill, "spill_index_bytes"));
             System.out.printf("(c) after the Zipfian run: %d index bytes / %d spilled keys = %.2f bytes per spilled key%n",
@@ -208,6 +212,9 @@ public final class SpillSidecarBench {
         AtomicBoolean stop = new AtomicBoolean();
         long[] ops = new long[threads];
         long[] misses = new long[threads];
+        // Per client, measured ops only: GETs, SETs, and GETs of the 1,000 hottest keys (always resident, so their
+        // latency shows what the tier's work costs operations that need none of it): count, nanoseconds, over 2 ms.
+        long[][] timing = new long[threads][9];
         List<CompletableFuture<Void>> workers = new ArrayList<>();
         String value = "v".repeat(VALUE_BYTES);
         for (int t = 0; t < threads; t++) {
@@ -217,14 +224,24 @@ public final class SpillSidecarBench {
                 try (StatefulRedisConnection<String, String> conn = s.client().connect()) {
                     RedisCommands<String, String> c = conn.sync();
                     while (!stop.get()) {
-                        String key = "z:" + scramble(zipf.next(rnd), keys);
-                        if (rnd.nextInt(10) == 0) {
+                        long rank = zipf.next(rnd);
+                        String key = "z:" + scramble(rank, keys);
+                        boolean set = rnd.nextInt(10) == 0;
+                        long t0 = System.nanoTime();
+                        if (set) {
                             c.set(key, value);
                         } else if (c.get(key) == null) {
                             misses[id]++;
                         }
+                        long took = System.nanoTime() - t0;
                         if (measuring.get()) {
                             ops[id]++;
+                            long[] mine = timing[id];
+                            for (int at : set ? new int[] {3} : rank < 1000 ? new int[] {0, 6} : new int[] {0}) {
+                                mine[at]++;
+                                mine[at + 1] += took;
+                                mine[at + 2] += took > 2_000_000 ? 1 : 0;
+                            }
                         }
                     }
                 }
@@ -244,9 +261,25 @@ public final class SpillSidecarBench {
         }
         long done = Arrays.stream(ops).sum();
         if (name != null) {
-            System.out.printf("    window %s %d %d %d ops%n", name, start, end, done);
+            long[] all = new long[9];
+            for (long[] t : timing) {
+                for (int i = 0; i < all.length; i++) {
+                    all[i] += t[i];
+                }
+            }
+            System.out.printf("    window %s %d %d %d ops: mean (share over 2 ms) GET %.0f us (%.1f%%), SET %.0f us"
+                            + " (%.1f%%), GET of the 1,000 hottest keys %.0f us (%.1f%%)%n", name, start, end, done,
+                    mean(all, 0), over(all, 0), mean(all, 3), over(all, 3), mean(all, 6), over(all, 6));
         }
         return done;
+    }
+
+    private static double mean(long[] timing, int at) {
+        return timing[at + 1] / 1e3 / Math.max(1, timing[at]);
+    }
+
+    private static double over(long[] timing, int at) {
+        return 100.0 * timing[at + 2] / Math.max(1, timing[at]);
     }
 
     /** Spreads Zipfian ranks over the key space, so hot keys are not neighbours (as YCSB's scrambled Zipfian). */
