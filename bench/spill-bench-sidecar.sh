@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Spill tier through the whole sidecar: real valkey-server processes (maxmemory, noeviction), in-process
-# sidecars with their RocksDB stores in temporary directories, Lettuce clients over loopback. Prints
+# Spill tier through the whole sidecar: real valkey-server processes (maxmemory, noeviction), each behind the
+# sidecar's jar in a JVM of its own with its RocksDB store in a temporary directory, Lettuce clients over loopback.
+# Prints
 #   (a) restore-on-miss GET latency p50/p99 against a resident GET, 1 KB values, interleaved in one run;
 #   (b) a Zipfian (theta 0.99) 90% GET / 10% SET workload with ~20% of the data fitting in Valkey's memory,
 #       as a throughput ratio against the same workload with everything in memory (both through a sidecar,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU per spill-tier miss by thread: runs bench/spill-bench-sidecar.sh (same arguments) while sampling, every 0.25 s,
-# the CPU ticks of every thread of the benchmark's JVM (both sidecars, their Lettuce and RocksDB threads, the
-# benchmark's clients) and of its valkey-server processes from /proc. For each kind of Zipfian window it prints the CPU
+# the CPU ticks of every thread of the benchmark's JVM (its clients), of its two sidecars' JVMs (event loops, Lettuce,
+# RocksDB threads) and of its valkey-server processes from /proc. For each kind of Zipfian window it prints the CPU
 # microseconds per operation by thread group, and per miss: (tiered us/op - all-in-memory us/op) / restores per op;
 # then, per operation and thread group, how long threads waited on a run queue for a free core (/proc schedstat).
 # Run it under the benchmark lock: flock /tmp/valkey-sidecar-bench.lock bench/spill-cpu.sh [bench arguments]
@@ -29,19 +29,28 @@ pid = None
 while pid is None:
     pid = bench_jvm()
     time.sleep(0.2)
-while os.path.exists('/proc/' + pid):
+def threads(proc, prefix):  # every thread of a JVM, its name marked with the JVM's role
     rows = []
-    for task in glob.glob('/proc/%s/task/*' % pid):
+    for task in glob.glob('/proc/%s/task/*' % proc):
         try:
-            rows.append('%s:%s:%d:%d' % (task.rsplit('/', 1)[1], open(task + '/comm').read().strip().replace(' ', '_'),
-                                         ticks(open(task + '/stat').read()), run_delay(task)))
+            rows.append('%s:%s%s:%d:%d' % (task.rsplit('/', 1)[1], prefix,
+                                           open(task + '/comm').read().strip().replace(' ', '_'),
+                                           ticks(open(task + '/stat').read()), run_delay(task)))
         except OSError:
             pass
+    return rows
+while os.path.exists('/proc/' + pid):
+    rows = threads(pid, 'bench/')
     for p in glob.glob('/proc/[0-9]*/stat'):
         try:
             s = open(p).read()
-            if '(valkey-server)' in s and s[s.rindex(')') + 2:].split()[1] == pid:
-                rows.append('v%s:valkey-server:%d:%d' % (p.split('/')[2], ticks(s), run_delay(p[:-5])))
+            if s[s.rindex(')') + 2:].split()[1] != pid:
+                continue
+            child = p.split('/')[2]
+            if '(valkey-server)' in s:
+                rows.append('v%s:valkey-server:%d:%d' % (child, ticks(s), run_delay(p[:-5])))
+            elif b'valkey-sidecar.jar' in open('/proc/%s/cmdline' % child, 'rb').read():
+                rows += threads(child, 'sidecar/')
         except OSError:
             pass
     out.write('%d %s\n' % (time.time() * 1000, ' '.join(rows)))
@@ -64,12 +73,18 @@ for line in open(sys.argv[1]):
 bench = open(sys.argv[2]).read()
 windows = re.findall(r'window (\w+) (\d+) (\d+) (\d+) ops', bench)
 per_op = float(re.search(r'restores per tiered op: ([\d.]+)', bench).group(1))
-GROUPS = [('spill-store-wri', 'store writer'), ('spill-store-wal', 'WAL sync'), ('epollEventLoop', 'event loops'),
-          ('lettuce', 'Lettuce I/O (tier and benchmark clients)'), ('C1_', 'JIT'), ('C2_', 'JIT'),
-          ('spill-io', 'spill-io'), ('keyspace-liste', 'keyspace listener'), ('ForkJoinPool', 'benchmark clients'),
-          ('valkey-server', 'Valkey')]
+SIDECAR = [('spill-store-wri', 'store writer'), ('spill-store-wal', 'WAL sync'), ('epollEventLoop', 'event loops'),
+           ('lettuce', 'Lettuce I/O (the tier\'s connections)'), ('C1_', 'JIT'), ('C2_', 'JIT'),
+           ('spill-io', 'spill-io'), ('keyspace-liste', 'keyspace listener')]
+BENCH = [('lettuce', 'Lettuce I/O'), ('C1_', 'JIT'), ('C2_', 'JIT')]
 def group(comm):
-    return next((g for prefix, g in GROUPS if comm.startswith(prefix)), 'other (GC, controller, sweeper, ...)')
+    role, _, name = comm.partition('/')
+    if role == 'sidecar':
+        return 'sidecar: ' + next((g for prefix, g in SIDECAR if name.startswith(prefix)),
+                                  'other (GC, controller, sweeper, ...)')
+    if role == 'bench':
+        return 'benchmark: ' + next((g for prefix, g in BENCH if name.startswith(prefix)), 'clients, GC, other')
+    return 'Valkey'
 cpu = {'memory': collections.Counter(), 'tiered': collections.Counter()}
 delay = {'memory': collections.Counter(), 'tiered': collections.Counter()}
 ops = collections.Counter()
@@ -88,10 +103,10 @@ total = [0.0, 0.0]
 for g in sorted(set(cpu['memory']) | set(cpu['tiered']), key=lambda g: -cpu['tiered'][g]):
     m, t = cpu['memory'][g] / ops['memory'], cpu['tiered'][g] / ops['tiered']
     total = [total[0] + m, total[1] + t]
-    print('  %-42s %7.1f %7.1f %8.1f' % (g, m, t, (t - m) / per_op))
-print('  %-42s %7.1f %7.1f %8.1f' % ('all', total[0], total[1], (total[1] - total[0]) / per_op))
+    print('  %-48s %7.1f %7.1f %8.1f' % (g, m, t, (t - m) / per_op))
+print('  %-48s %7.1f %7.1f %8.1f' % ('all', total[0], total[1], (total[1] - total[0]) / per_op))
 print('Waiting for a free core (run-queue delay), us per operation (all-in-memory, tiered):')
 for g in sorted(set(delay['memory']) | set(delay['tiered']), key=lambda g: -delay['tiered'][g]):
-    print('  %-42s %7.1f %7.1f' % (g, delay['memory'][g] / ops['memory'], delay['tiered'][g] / ops['tiered']))
+    print('  %-48s %7.1f %7.1f' % (g, delay['memory'][g] / ops['memory'], delay['tiered'][g] / ops['tiered']))
 EOF
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"

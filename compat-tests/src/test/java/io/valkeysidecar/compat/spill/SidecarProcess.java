@@ -10,12 +10,13 @@ import java.util.List;
 
 /**
  * The sidecar's runnable jar ({@code proxy/target/valkey-sidecar.jar}, built by {@code mvn -pl proxy package})
- * as a separate OS process in front of a given Valkey, so a test can {@code kill -9} it.
+ * as a separate OS process in front of a given Valkey, so a test can {@code kill -9} it, and a benchmark runs it
+ * as operators do, in a JVM of its own.
  */
-final class SidecarProcess implements AutoCloseable {
+public final class SidecarProcess implements AutoCloseable {
 
     final Process process;
-    final int port;
+    public final int port;
 
     private SidecarProcess(Process process, int port) {
         this.process = process;
@@ -35,7 +36,7 @@ final class SidecarProcess implements AutoCloseable {
      * Starts the jar on a free port and waits until it answers PING (it listens once it has loaded Valkey's
      * command table and settled spills a crash left pending).
      */
-    static SidecarProcess start(int valkeyPort, Path dataDir, Path log, String... extraArgs) throws Exception {
+    public static SidecarProcess start(int valkeyPort, Path dataDir, Path log, String... extraArgs) throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
@@ -66,7 +67,7 @@ final class SidecarProcess implements AutoCloseable {
         }
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 

@@ -10,26 +10,26 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.ProtocolKeyword;
-import io.valkeysidecar.proxy.SidecarConfig;
-import io.valkeysidecar.proxy.SidecarServer;
-import io.valkeysidecar.resp.RespLimits;
+import io.valkeysidecar.compat.spill.SidecarProcess;
 import io.valkeysidecar.testing.TestValkey;
-import java.net.InetSocketAddress;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 
 /**
- * Benchmarks the spill tier through the whole sidecar (real valkey-server, in-process sidecar with its
- * RocksDB store, Lettuce clients over loopback). Run by {@code bench/spill-bench-sidecar.sh}; not a test.
+ * Benchmarks the spill tier through the whole sidecar (real valkey-server, the sidecar's jar in a JVM of its own
+ * with its RocksDB store, Lettuce clients in this JVM over loopback). Run by {@code bench/spill-bench-sidecar.sh}; not a test.
  *
  * <ol>
  *   <li>Restore-on-miss GET latency against a resident GET, 1 KB values, interleaved in one run.</li>
@@ -65,7 +65,7 @@ public final class SpillSidecarBench {
     // ---- (a) restore-on-miss latency ----
 
     private static void latency(int keys) throws Exception {
-        try (Stack s = Stack.start(512L << 20, Map.of())) {
+        try (Stack s = Stack.start(512L << 20)) {
             RedisClient client = s.client();
             try (StatefulRedisConnection<String, String> conn = client.connect()) {
                 RedisCommands<String, String> c = conn.sync();
@@ -125,7 +125,7 @@ public final class SpillSidecarBench {
      */
     private static void zipf(int keys, int threads, int seconds, double residentShare) throws Exception {
         long datasetBytes;
-        try (Stack big = Stack.start(2L << 30, Map.of())) {
+        try (Stack big = Stack.start(2L << 30)) {
             try (StatefulRedisConnection<String, String> conn = big.client().connect()) {
                 long base = Long.parseLong(field(big.info(conn.sync(), "memory"), "used_memory"));
                 load(conn.async(), "z:", keys);
@@ -135,7 +135,7 @@ public final class SpillSidecarBench {
             // maxmemory so that their midpoint holds the resident share of the dataset above Valkey's baseline.
             long baseline = 1L << 20;
             long maxmemory = (long) ((baseline + residentShare * datasetBytes) / 0.775);
-            try (Stack small = Stack.start(maxmemory, Map.of())) {
+            try (Stack small = Stack.start(maxmemory)) {
                 try (StatefulRedisConnection<String, String> conn = small.client().connect()) {
                     load(conn.async(), "z:", keys);
                 }
@@ -372,30 +372,34 @@ public final class SpillSidecarBench {
         }
     }
 
-    /** A valkey-server with the given maxmemory (noeviction) and an in-process sidecar in front of it. */
+    /**
+     * A valkey-server with the given maxmemory (noeviction) and the sidecar's jar in front of it, in a JVM of its
+     * own as operators run it: two sidecars in one JVM shared its JIT, whose profiles flipped with every window.
+     */
     private static final class Stack implements AutoCloseable {
         final TestValkey valkey;
-        final SidecarServer sidecar;
+        final SidecarProcess sidecar;
+        private final Path dataDir;
         private final RedisClient client;
 
-        private Stack(TestValkey valkey, SidecarServer sidecar) {
+        private Stack(TestValkey valkey, SidecarProcess sidecar, Path dataDir) {
             this.valkey = valkey;
             this.sidecar = sidecar;
-            this.client = RedisClient.create(RedisURI.builder().withHost("127.0.0.1").withPort(sidecar.port())
+            this.dataDir = dataDir;
+            this.client = RedisClient.create(RedisURI.builder().withHost("127.0.0.1").withPort(sidecar.port)
                     .withTimeout(Duration.ofSeconds(60)).build());
         }
 
-        static Stack start(long maxmemory, Map<String, String> settings) throws Exception {
+        static Stack start(long maxmemory) throws Exception {
             TestValkey valkey = TestValkey.start("--maxmemory", Long.toString(maxmemory),
                     "--maxmemory-policy", "noeviction");
+            Path dataDir = Files.createTempDirectory("spill-bench-");
             try {
-                SidecarConfig config = new SidecarConfig("127.0.0.1", 0,
-                        new InetSocketAddress(valkey.host(), valkey.port()), null, null,
-                        Files.createTempDirectory("spill-bench-"), 0, 10_000, RespLimits.DEFAULTS, 100_000, 1,
-                        true, Duration.ofSeconds(2), "valkey-server", settings);
-                return new Stack(valkey, SidecarServer.start(config));
+                return new Stack(valkey, SidecarProcess.start(valkey.port(), dataDir, dataDir.resolve("sidecar.log")),
+                        dataDir);
             } catch (Exception e) {
                 valkey.close();
+                deleteTree(dataDir);
                 throw e;
             }
         }
@@ -427,10 +431,19 @@ public final class SpillSidecarBench {
         }
 
         @Override
-        public void close() {
+        public void close() throws Exception {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
             sidecar.close();
             valkey.close();
+            deleteTree(dataDir);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 }
