@@ -5,7 +5,7 @@
 #   (a) restore-on-miss GET latency p50/p99 against a resident GET, 1 KB values, interleaved in one run;
 #   (b) a Zipfian (theta 0.99) 90% GET / 10% SET workload with ~20% of the data fitting in Valkey's memory,
 #       as a throughput ratio against the same workload with everything in memory (both through a sidecar,
-#       both stacks up at once and measured in four alternating windows of seconds/4 after a 5 s warm-up each);
+#       both stacks up at once and measured in four alternating windows of seconds/4 after a 20 s warm-up each);
 #   (c) sidecar memory per spilled key (INFO spill: index bytes / spilled keys).
 #   bench/spill-bench-sidecar.sh [latency-keys] [zipf-keys] [clients] [seconds]   (defaults: 20000 60000 16 20)
 set -euo pipefail
