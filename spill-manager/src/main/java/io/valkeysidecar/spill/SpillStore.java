@@ -158,6 +158,11 @@ public final class SpillStore implements AutoCloseable {
         }
         ColumnFamilyOptions o = new ColumnFamilyOptions().setTableFormatConfig(table)
                 .setCompressionType(CompressionType.LZ4_COMPRESSION).setWriteBufferSize(MEMTABLE_BYTES);
+        if (bloom) {
+            // A restored key was mostly spilled before the memtables' contents: without a bloom filter of their
+            // own each lookup walked every memtable's skiplist first (29% of the proxy's store reads in a profile).
+            o.setMemtablePrefixBloomSizeRatio(0.1).setMemtableWholeKeyFiltering(true);
+        }
         cfOptions.add(o);
         return o;
     }
