@@ -37,10 +37,15 @@ final class KeyLocks {
         CompletableFuture<T> result = new CompletableFuture<>();
         boolean atOnce = prev == null;
         Runnable run = () -> {
+            // Whatever op does, the lock must be passed on: an Error or a null stage escaping here would hold the
+            // key forever, silently when the run was handed off (its executor's stage swallows it).
             CompletionStage<T> stage;
             try {
                 stage = op.apply(atOnce);
-            } catch (RuntimeException e) {
+                if (stage == null) {
+                    stage = CompletableFuture.failedFuture(new IllegalStateException("key lock op returned no stage"));
+                }
+            } catch (Throwable e) {
                 stage = CompletableFuture.failedFuture(e);
             }
             stage.whenComplete((v, e) -> {
