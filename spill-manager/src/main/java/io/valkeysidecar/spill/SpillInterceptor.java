@@ -184,7 +184,9 @@ public final class SpillInterceptor implements CommandInterceptor {
             }
         }
         CompletionStage<Void> ready = room == null ? resident : resident.thenCombine(room, (a, b) -> null);
-        if (ready.toCompletableFuture().isDone() && !ready.toCompletableFuture().isCompletedExceptionally()) {
+        // Preludes must be sent even if ready were done: an unsent RESTORE would hold its key's lock forever.
+        if (residency.preludes().isEmpty() && ready.toCompletableFuture().isDone()
+                && !ready.toCompletableFuture().isCompletedExceptionally()) {
             return Interception.afterReply(release);
         }
         return Interception.afterPreludes(residency.preludes(), residency.onlyPreludes() && mayRunTwice(cmd),
