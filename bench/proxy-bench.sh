@@ -62,5 +62,5 @@ for pipeline in $pipelines; do
 done
 echo "valkey-server $(valkey-server --version | awk '{print $3}'); $requests requests per run ($((5 * requests)) at pipeline 16)," \
   "$rounds round(s);" \
-  "$clients clients; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+  "$clients clients; $(nproc) cores; $(machine_report);" \
   "sidecar options: ${PROXY_BENCH_SIDECAR_ARGS:-defaults}"

@@ -48,4 +48,4 @@ join <(echo "$before" | sort) <(echo "$after" | sort) | awk -v hz="$hz" -v n="$r
     printf "  valkey-server %.3f (kernel %.3f), valkey-benchmark %.3f\n", valkey * 1e6 / n, valkeyKernel * 1e6 / n,
       client * 1e6 / n
     printf "  all %.3f; idle share of the %d cores: %.0f%%\n", used * 1e6 / n, cores, 100 * (1 - used / (cores * s)) }'
-echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_report

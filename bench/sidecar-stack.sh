@@ -1,8 +1,27 @@
-# Sourced by the proxy benchmarks (needs $root): start_sidecar_stack [serve options...] starts a valkey-server and a
+# Sourced by the benchmarks (needs $root): start_sidecar_stack [serve options...] starts a valkey-server and a
 # sidecar in front of it on loopback ports, with their data in a temporary directory, waits until the sidecar
 # answers, and stops both (removing the directory) when the script exits. Sets work, valkey_port, sidecar_port,
-# valkey_pid and sidecar_pid.
+# valkey_pid and sidecar_pid. machine_report prints the load average and the share of CPU time the hypervisor took
+# from this virtual machine since machine_mark, which the stack's start calls ("steal": on this shared host it
+# reached half of all CPU time, and direct Valkey's throughput then varied fourfold between runs, so every figure
+# printed comes with it).
+cpu_ticks() { # total and steal ticks of all cores
+  awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9 }' /proc/stat
+}
+
+machine_mark() {
+  read -r mark_total mark_steal <<<"$(cpu_ticks)"
+}
+
+machine_report() {
+  read -r total steal <<<"$(cpu_ticks)"
+  awk -v t="$((total - mark_total))" -v s="$((steal - mark_steal))" \
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" \
+    'BEGIN { printf "load average %s; CPU stolen by the host since start: %.0f%%\n", load, t ? 100 * s / t : 0 }'
+}
+
 start_sidecar_stack() {
+  machine_mark
   work="$(mktemp -d /tmp/valkey-sidecar-bench.XXXXXX)"
   valkey_port=$((20000 + RANDOM % 10000))
   sidecar_port=$((valkey_port + 1))

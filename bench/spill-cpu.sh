@@ -7,6 +7,9 @@
 # Run it under the benchmark lock: flock /tmp/valkey-sidecar-bench.lock bench/spill-cpu.sh [bench arguments]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/sidecar-stack.sh
+. "$root/bench/sidecar-stack.sh"
+machine_mark
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 python3 - "$work/samples" <<'EOF' &
@@ -109,4 +112,4 @@ print('Waiting for a free core (run-queue delay), us per operation (all-in-memor
 for g in sorted(set(delay['memory']) | set(delay['tiered']), key=lambda g: -delay['tiered'][g]):
     print('  %-48s %7.1f %7.1f' % (g, delay['memory'][g] / ops['memory'], delay['tiered'][g] / ops['tiered']))
 EOF
-echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_report

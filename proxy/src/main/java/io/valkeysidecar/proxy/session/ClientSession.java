@@ -293,6 +293,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ctx.close();
     }
 
+    /** Serving this client failed outside its own pipeline's handlers: logged, and its connection closed. */
+    void fail(Throwable cause) {
+        log.warn("client connection {} failed", id, cause);
+        client.close();
+    }
+
     /**
      * The client is gone: its upstream connection is left (or closed) and the replies still owed are ignored. While
      * a prelude is owed a reply this waits for it, so the prelude learns whether Valkey ran it rather than being

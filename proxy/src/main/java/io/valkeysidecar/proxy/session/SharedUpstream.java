@@ -167,9 +167,15 @@ final class SharedUpstream {
         if (out != null) {
             out.flush();
         }
-        // Replies arrive only from this channel's reads, never during the sessions' calls below.
+        // Replies arrive only from this channel's reads, never during the sessions' calls below. A session that
+        // fails here is closed alone: the others answered in this pass still get their replies.
         for (int i = 0; i < answered.size(); i++) {
-            answered.get(i).onUpstreamReadComplete();
+            ClientSession session = answered.get(i);
+            try {
+                session.onUpstreamReadComplete();
+            } catch (RuntimeException e) {
+                session.fail(e);
+            }
         }
         answered.clear();
     }

@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -155,6 +157,7 @@ public final class SpillSidecarBench {
         window(big, keys, threads, warmUpMs, null);
         window(small, keys, threads, warmUpMs, null);
         long restoredBefore = restored(small);
+        Map<String, long[]> valkeyBefore = commandStats(small);
         long bigOps = 0;
         long smallOps = 0;
         double[] ratios = new double[WINDOWS];
@@ -176,6 +179,37 @@ public final class SpillSidecarBench {
         Arrays.sort(ratios);
         System.out.printf("(b) throughput ratio tiered / everything in memory: %.3f   (windows %.3f-%.3f; target >= 0.85)%n",
                 tiered / allInMemory, ratios[0], ratios[WINDOWS - 1]);
+        printValkeyTime(valkeyBefore, commandStats(small), smallOps, restoredDuring);
+    }
+
+    /** Calls and microseconds per command from the stack's Valkey's INFO commandstats. */
+    private static Map<String, long[]> commandStats(Stack s) {
+        Map<String, long[]> stats = new HashMap<>();
+        for (String line : s.valkeyInfo("commandstats")) {
+            if (line.startsWith("cmdstat_")) {
+                String[] f = line.substring(8).split("[:=,]");
+                stats.put(f[0], new long[] {Long.parseLong(f[2]), Long.parseLong(f[4])});
+            }
+        }
+        return stats;
+    }
+
+    /** Where the tiered Valkey's command time went in the measured windows: its clients' commands and the tier's. */
+    private static void printValkeyTime(Map<String, long[]> before, Map<String, long[]> after, long ops,
+                                        long restores) {
+        List<Map.Entry<String, long[]>> spent = new ArrayList<>();
+        after.forEach((cmd, a) -> {
+            long[] b = before.getOrDefault(cmd, new long[2]);
+            spent.add(Map.entry(cmd, new long[] {a[0] - b[0], a[1] - b[1]}));
+        });
+        spent.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+        StringBuilder line = new StringBuilder(
+                "    tiered Valkey, command time in the windows, us per op (calls per restore):");
+        for (Map.Entry<String, long[]> e : spent.subList(0, Math.min(8, spent.size()))) {
+            line.append(String.format(" %s %.2f (%.2f)", e.getKey(), (double) e.getValue()[1] / ops,
+                    (double) e.getValue()[0] / Math.max(1, restores)));
+        }
+        System.out.println(line);
     }
 
     private static long restored(Stack s) {
