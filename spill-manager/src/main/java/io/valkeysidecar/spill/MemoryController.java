@@ -228,13 +228,19 @@ public final class MemoryController implements AutoCloseable {
         return coldest;
     }
 
+    /** INFO's "name:value" lines; by hand because a two-character split compiles a regex on every call. */
     private static Map<String, String> fields(String info) {
         Map<String, String> m = new HashMap<>();
-        for (String line : info.split("\r\n")) {
-            int colon = line.indexOf(':');
-            if (colon > 0 && !line.startsWith("#")) {
-                m.put(line.substring(0, colon), line.substring(colon + 1));
+        for (int start = 0; start < info.length(); ) {
+            int end = info.indexOf("\r\n", start);
+            if (end < 0) {
+                end = info.length();
             }
+            int colon = info.indexOf(':', start);
+            if (colon > start && colon < end && info.charAt(start) != '#') {
+                m.put(info.substring(start, colon), info.substring(colon + 1, end));
+            }
+            start = end + 2;
         }
         return m;
     }

@@ -45,7 +45,13 @@ final class ValkeyLinks implements AutoCloseable {
         CompletableFuture<StatefulRedisConnection<byte[], byte[]>> f = shared.computeIfAbsent(db, this::connect);
         if (f.isDone() && (f.isCompletedExceptionally() || !f.join().isOpen())) {
             CompletableFuture<StatefulRedisConnection<byte[], byte[]>> fresh = connect(db);
-            f = shared.replace(db, f, fresh) ? fresh : shared.get(db);
+            if (shared.replace(db, f, fresh)) {
+                f = fresh;
+            } else {
+                // Another thread replaced it first: this one's connection would stay open unused until shutdown.
+                fresh.thenAccept(c -> giveBack(db, c, false));
+                f = shared.get(db);
+            }
         }
         return f.thenApply(StatefulRedisConnection::async);
     }
