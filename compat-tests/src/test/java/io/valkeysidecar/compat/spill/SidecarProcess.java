@@ -67,7 +67,7 @@ public final class SidecarProcess implements AutoCloseable {
         }
     }
 
-    public long pid() {
+    long pid() {
         return process.pid();
     }
 

@@ -287,13 +287,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof IOException)) {
-            log.warn("client connection {} failed", id, cause);
+        if (cause instanceof IOException) {
+            ctx.close();
+        } else {
+            fail(cause);
         }
-        ctx.close();
     }
 
-    /** Serving this client failed outside its own pipeline's handlers: logged, and its connection closed. */
+    /** Serving this client failed (in its pipeline, or in the shared upstream's flush): logged, connection closed. */
     void fail(Throwable cause) {
         log.warn("client connection {} failed", id, cause);
         client.close();

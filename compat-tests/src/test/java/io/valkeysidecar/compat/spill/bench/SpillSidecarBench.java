@@ -31,7 +31,8 @@ import java.util.stream.Stream;
 
 /**
  * Benchmarks the spill tier through the whole sidecar (real valkey-server, the sidecar's jar in a JVM of its own
- * with its RocksDB store, Lettuce clients in this JVM over loopback). Run by {@code bench/spill-bench-sidecar.sh}; not a test.
+ * with its RocksDB store, Lettuce clients in this JVM over loopback). Run by {@code bench/spill-bench-sidecar.sh};
+ * not a test.
  *
  * <ol>
  *   <li>Restore-on-miss GET latency against a resident GET, 1 KB values, interleaved in one run.</li>
@@ -273,11 +274,9 @@ public final class SpillSidecarBench {
                         long took = System.nanoTime() - t0;
                         if (measuring.get()) {
                             ops[id]++;
-                            long[] mine = timing[id];
-                            for (int at : set ? new int[] {3} : rank < 1000 ? new int[] {0, 6} : new int[] {0}) {
-                                mine[at]++;
-                                mine[at + 1] += took;
-                                mine[at + 2] += took > 2_000_000 ? 1 : 0;
+                            record(timing[id], set ? 3 : 0, took);
+                            if (!set && rank < 1000) {
+                                record(timing[id], 6, took);
                             }
                         }
                     }
@@ -309,6 +308,12 @@ public final class SpillSidecarBench {
                     mean(all, 0), over(all, 0), mean(all, 3), over(all, 3), mean(all, 6), over(all, 6));
         }
         return done;
+    }
+
+    private static void record(long[] timing, int at, long nanos) {
+        timing[at]++;
+        timing[at + 1] += nanos;
+        timing[at + 2] += nanos > 2_000_000 ? 1 : 0;
     }
 
     private static double mean(long[] timing, int at) {
@@ -411,7 +416,7 @@ public final class SpillSidecarBench {
 
     /**
      * A valkey-server with the given maxmemory (noeviction) and the sidecar's jar in front of it, in a JVM of its
-     * own as operators run it: two sidecars in one JVM shared its JIT, whose profiles flipped with every window.
+     * own as operators run it (in this JVM the two sidecars shared their JIT and GC with each other and the clients).
      */
     private static final class Stack implements AutoCloseable {
         final TestValkey valkey;
