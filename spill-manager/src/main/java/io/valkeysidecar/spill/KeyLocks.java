@@ -83,6 +83,11 @@ final class KeyLocks {
         return withLock(fps[i], () -> nest(fps, i + 1, op));
     }
 
+    /** Whether an operation on {@code fp} is running or queued. */
+    boolean held(long fp) {
+        return tails.containsKey(fp);
+    }
+
     /** Keys with an operation running or queued. */
     int busy() {
         return tails.size();

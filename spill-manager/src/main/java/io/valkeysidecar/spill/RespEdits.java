@@ -82,14 +82,29 @@ final class RespEdits {
     /** RANDOMKEY: when Valkey has no key, a spilled one. */
     static ReplyAmendment replaceNull(byte[] key) {
         return (reply, protocol, alloc) -> {
-            byte t = reply.getByte(reply.readerIndex());
-            boolean isNull = t == '_' || (t == '$' && reply.getByte(reply.readerIndex() + 1) == '-');
-            if (!isNull) {
+            if (!isNull(reply)) {
                 return reply;
             }
             reply.release();
             return ReplyEncoder.encode(alloc, Reply.bulk(key), protocol);
         };
+    }
+
+    /** GET of a spilled string read on disk: Valkey's nil becomes the value, unless the key expired meanwhile. */
+    static ReplyAmendment nullToCold(SpillEngine.ColdString cold) {
+        return (reply, protocol, alloc) -> {
+            if (!isNull(reply) || !cold.liveAt(System.currentTimeMillis())) {
+                return reply;
+            }
+            reply.release();
+            return ReplyEncoder.encode(alloc, Reply.bulk(cold.value()), protocol);
+        };
+    }
+
+    /** RESP2's null bulk string or RESP3's null. */
+    private static boolean isNull(ByteBuf reply) {
+        byte t = reply.getByte(reply.readerIndex());
+        return t == '_' || (t == '$' && reply.getByte(reply.readerIndex() + 1) == '-');
     }
 
     /** INFO keyspace: each database's key count includes its spilled keys; databases only on disk appear. */

@@ -60,6 +60,12 @@ public final class SpillEngine implements AutoCloseable {
     private final KeyStripes stripes = new KeyStripes();
     private final AccessHeat heat = new AccessHeat();
     /**
+     * Access heat of the hottest key in the latest spill: a key read from disk comes back into Valkey only when it
+     * is hotter than that (the memory controller would spill it again right away otherwise, TinyLFU's admission).
+     * Halved with the heat table.
+     */
+    private volatile int spilledHeat;
+    /**
      * Keys ({@link SpillStore#dataKey}) a restore put back into Valkey whose disk copy is still being dropped: a
      * command on one of them need not wait for that (exact keys, so no fingerprint collision can hide a spilled key).
      */
@@ -193,6 +199,51 @@ public final class SpillEngine implements AutoCloseable {
         CompletableFuture<Void> ready = CompletableFuture.allOf(Arrays.copyOf(waits, n));
         return preludes == null ? new Residency(ready, List.of(), false)
                 : new Residency(ready, preludes, preludes.size() == n);
+    }
+
+    /**
+     * A spilled string a GET may read on disk instead of bringing it back: {@code value} answers the GET unless
+     * the key expired by then. Its key stays pinned (release it with {@link #release(long[])} once Valkey answered
+     * the GET), so no spill can replace the disk copy while the GET is on its way.
+     */
+    public record ColdString(byte[] value, long expireAt) {
+
+        public boolean liveAt(long nowMs) {
+            return expireAt == SpillStore.NO_EXPIRY || nowMs < expireAt;
+        }
+    }
+
+    /**
+     * For a GET of a key that may be spilled: its value as the disk holds it, when the key is a string only on disk,
+     * no other operation on it is under way, RocksDB has the entry in memory, and the key is not hot enough to come
+     * back into Valkey. Otherwise null, and nothing is pinned: the GET goes the way of {@link #ensureResident}.
+     *
+     * <p>Why it is exact: the caller forwards the GET to Valkey all the same and puts this value in only when
+     * Valkey answers nil. The key is pinned and then checked (not being spilled, no restore, delete or spill holding
+     * its lock, no restore dropping its copy, no pending mark), so at this moment its only copy is this one; Valkey
+     * answering nil later means no restore overtook the GET, and the value stands for the moment of this read,
+     * which lies between the client's request and its reply. The key's ACL is still checked by Valkey's GET.
+     */
+    public ColdString readCold(int db, long fp, Supplier<byte[]> keyBytes) {
+        if (!store.mightContain(fp)) {
+            return null;
+        }
+        stripes.pin(fp);
+        if (heat.heat(fp) + 1 > spilledHeat || stripes.spilling(fp) || locks.held(fp)) {
+            stripes.unpin(fp);
+            return null;
+        }
+        byte[] key = keyBytes.get();
+        SpillStore.Entry e = backInValkey(db, key) || restoring(db, key) ? null : store.getIfCached(db, key, true);
+        byte[] value = e == null || e == SpillStore.NOT_CACHED || e.pending() || e.expiredAt(System.currentTimeMillis())
+                ? null : DumpedString.value(e.payload());
+        if (value == null) {
+            stripes.unpin(fp);
+            return null;
+        }
+        heat.touch(fp);
+        stats.readOnDisk.increment();
+        return new ColdString(value, e.expireAt());
     }
 
     /** Unpins keys pinned by {@link #ensureResident} or {@link #deleteSpilled}. */
@@ -571,10 +622,17 @@ public final class SpillEngine implements AutoCloseable {
             if (err != null) {
                 throw new CompletionException(unwrap(err));
             }
+            int hottest = -1;
             for (int i = 0; i < out.length; i++) {
                 if (duplicateOf[i] >= 0) {
                     out[i] = out[duplicateOf[i]];
                 }
+                if (out[i] == SpillOutcome.SPILLED) {
+                    hottest = Math.max(hottest, heat.heat(fps[i]));
+                }
+            }
+            if (hottest >= 0) {
+                spilledHeat = hottest;
             }
             return List.of(out);
         });
@@ -786,6 +844,7 @@ public final class SpillEngine implements AutoCloseable {
     /** Lets past accesses weigh less than recent ones; the memory controller calls it periodically. */
     void ageHeat() {
         heat.age();
+        spilledHeat >>>= 1;
     }
 
     /** Bytes of the access-heat table (fixed, whatever the number of keys). */

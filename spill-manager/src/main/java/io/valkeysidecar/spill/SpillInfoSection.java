@@ -39,6 +39,7 @@ public final class SpillInfoSection implements InfoSection {
         f.put("keys_restored", Long.toString(s.restored()));
         f.put("bytes_read", Long.toString(s.restoreBytes()));
         f.put("keys_restored_ahead", Long.toString(s.restoredAhead()));
+        f.put("keys_read_on_disk", Long.toString(s.readOnDisk()));
         f.put("store_disk_reads", Long.toString(s.diskReads()));
         f.put("keys_cleaned", Long.toString(s.cleaned()));
         f.put("keys_deleted", Long.toString(s.deleted()));

@@ -152,7 +152,11 @@ public final class SpillInterceptor implements CommandInterceptor {
                 + " transaction)")), null);
     }
 
-    /** The common path: restore what is spilled, pin everything until Valkey answered. */
+    /**
+     * The common path: restore what is spilled, pin everything until Valkey answered. A GET of a cold spilled string
+     * is the exception: it goes to Valkey as it is, and its nil is replaced by the value on disk
+     * ({@link SpillEngine#readCold}).
+     */
     private Interception resident(ClientContext client, Transaction tx, int db, Command cmd) {
         int[] positions = commandTable.get().keyPositions(cmd);
         if (positions.length == 0) {
@@ -161,6 +165,13 @@ public final class SpillInterceptor implements CommandInterceptor {
         long[] pins = new long[positions.length];
         for (int i = 0; i < pins.length; i++) {
             pins[i] = KeyHash.fingerprint(db, cmd.argView(positions[i]));
+        }
+        if (pins.length == 1 && cmd.argc() == 2 && cmd.name().equals("GET") && (tx == null || !tx.open)) {
+            SpillEngine.ColdString cold = engine.readCold(db, pins[0], () -> cmd.argBytes(positions[0]));
+            if (cold != null) {
+                return Interception.hold(CompletableFuture.completedFuture(RespEdits.nullToCold(cold)),
+                        releaseFor(client, tx, pins, false));
+            }
         }
         SpillEngine.Residency residency = engine.ensureResident(db, pins, i -> cmd.argBytes(positions[i]),
                 client.preludesAllowed());

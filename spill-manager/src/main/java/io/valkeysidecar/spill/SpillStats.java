@@ -11,6 +11,7 @@ public final class SpillStats {
     final LongAdder restoreBytes = new LongAdder();
     final LongAdder restoredAhead = new LongAdder();
     final LongAdder diskReads = new LongAdder();
+    final LongAdder readOnDisk = new LongAdder();
     final LongAdder roomWaits = new LongAdder();
     final LongAdder roomWaitNanos = new LongAdder();
     final LongAdder cleaned = new LongAdder();
@@ -53,6 +54,14 @@ public final class SpillStats {
     /** Store reads RocksDB could not answer from memory (memtables, block cache): they ran on the I/O pool. */
     public long diskReads() {
         return diskReads.sum();
+    }
+
+    /**
+     * GETs of spilled strings answered from their disk copy, the key left on disk: it was no hotter than the keys
+     * spilled lately, so bringing it back would only have pushed another key out.
+     */
+    public long readOnDisk() {
+        return readOnDisk.sum();
     }
 
     /** Writes that waited for the memory controller to make room before going to Valkey, and their total wait. */
