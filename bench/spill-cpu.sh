@@ -56,6 +56,8 @@ while os.path.exists('/proc/' + pid):
                 rows += threads(child, 'sidecar/')
         except OSError:
             pass
+    cpu = open('/proc/stat').readline().split()[1:]  # the host's share: steal ticks, idle ticks, all ticks
+    rows.append('host-steal:host:%s:0 host-idle:host:%s:0 host-all:host:%d:0' % (cpu[7], cpu[3], sum(int(x) for x in cpu)))
     out.write('%d %s\n' % (time.time() * 1000, ' '.join(rows)))
     out.flush()
     time.sleep(0.25)
@@ -89,6 +91,7 @@ def group(comm):
         return 'benchmark: ' + next((g for prefix, g in BENCH if name.startswith(prefix)), 'clients, GC, other')
     return 'Valkey'
 cpu = {'memory': collections.Counter(), 'tiered': collections.Counter()}
+host = {'memory': collections.Counter(), 'tiered': collections.Counter()}
 delay = {'memory': collections.Counter(), 'tiered': collections.Counter()}
 ops = collections.Counter()
 for kind, start, end, n in windows:
@@ -98,9 +101,13 @@ for kind, start, end, n in windows:
     scale = (end - start) / (b[0] - a[0])
     for tid, (comm, t, d) in b[1].items():
         before = a[1].get(tid, (comm, 0, 0))
+        if comm == 'host':
+            continue
         cpu[kind][group(comm)] += (t - before[1]) * us_per_tick * scale
         delay[kind][group(comm)] += (d - before[2]) / 1e3 * scale
     ops[kind] += int(n)
+    for name in ('steal', 'idle', 'all'):
+        host[kind][name] += b[1]['host-' + name][1] - a[1]['host-' + name][1]
 print('CPU us per operation (all-in-memory, tiered) and per miss, %.3f restores per tiered op:' % per_op)
 total = [0.0, 0.0]
 for g in sorted(set(cpu['memory']) | set(cpu['tiered']), key=lambda g: -cpu['tiered'][g]):
@@ -108,6 +115,8 @@ for g in sorted(set(cpu['memory']) | set(cpu['tiered']), key=lambda g: -cpu['tie
     total = [total[0] + m, total[1] + t]
     print('  %-48s %7.1f %7.1f %8.1f' % (g, m, t, (t - m) / per_op))
 print('  %-48s %7.1f %7.1f %8.1f' % ('all', total[0], total[1], (total[1] - total[0]) / per_op))
+print('Host CPU in the windows (all-in-memory, tiered): stolen by the hypervisor %.0f%% / %.0f%%, idle %.0f%% / %.0f%%'
+      % tuple(100.0 * host[k][n] / max(1, host[k]['all']) for n in ('steal', 'idle') for k in ('memory', 'tiered')))
 print('Waiting for a free core (run-queue delay), us per operation (all-in-memory, tiered):')
 for g in sorted(set(delay['memory']) | set(delay['tiered']), key=lambda g: -delay['tiered'][g]):
     print('  %-48s %7.1f %7.1f' % (g, delay['memory'][g] / ops['memory'], delay['tiered'][g] / ops['tiered']))
