@@ -13,6 +13,8 @@ package io.valkeysidecar.spill;
  */
 final class AccessHeat {
 
+    /** The highest heat: counters saturate there. */
+    static final int MAX = 0xff;
     private static final int BITS = 20;
     private static final int MASK = (1 << BITS) - 1;
 
@@ -21,7 +23,7 @@ final class AccessHeat {
     void touch(long fingerprint) {
         int i = (int) fingerprint & MASK;
         int c = counts[i] & 0xff;
-        if (c < 0xff) {
+        if (c < MAX) {
             counts[i] = (byte) (c + 1);
         }
     }

@@ -1,5 +1,7 @@
 package io.valkeysidecar.spill;
 
+import java.util.concurrent.locks.StampedLock;
+
 /**
  * In-memory membership index of spilled keys: a multiset of 64-bit fingerprints in open-addressing tables
  * (linear probing, backward-shift deletion), so a key in neither tier is answered without touching disk.
@@ -7,7 +9,9 @@ package io.valkeysidecar.spill;
  * <p>It is a multiset because two keys may share a fingerprint: the store adds a fingerprint exactly when a
  * key appears on disk and removes one copy exactly when it leaves, so a collision can cause a needless disk
  * read but never hides a spilled key. Tables grow by 1.5x at 80% load and shrink below 50% (8 bytes a slot: 10 to 16 bytes a key).
- * Segments, each with its own monitor, keep growth pauses short and contention low.
+ * Segments, each with its own lock, keep growth pauses short and contention low. Lookups, one per key of every
+ * command the proxy forwards, take no lock: an optimistic read of the segment, validated afterwards
+ * ({@link StampedLock}), falls back to a read lock only when a write overlapped it.
  */
 final class FingerprintIndex {
 
@@ -27,31 +31,50 @@ final class FingerprintIndex {
 
     void add(long fp) {
         Segment s = segments[(int) (fp & (SEGMENTS - 1))];
-        synchronized (s) {
+        long stamp = s.lock.writeLock();
+        try {
             s.add(fp);
+        } finally {
+            s.lock.unlockWrite(stamp);
         }
     }
 
     boolean contains(long fp) {
         Segment s = segments[(int) (fp & (SEGMENTS - 1))];
-        synchronized (s) {
-            return s.contains(fp);
+        long stamp = s.lock.tryOptimisticRead();
+        if (stamp != 0) {
+            boolean found = s.find(fp) >= 0;
+            if (s.lock.validate(stamp)) {
+                return found;
+            }
+        }
+        stamp = s.lock.readLock();
+        try {
+            return s.find(fp) >= 0;
+        } finally {
+            s.lock.unlockRead(stamp);
         }
     }
 
     /** Removes one copy; false if there was none. */
     boolean remove(long fp) {
         Segment s = segments[(int) (fp & (SEGMENTS - 1))];
-        synchronized (s) {
+        long stamp = s.lock.writeLock();
+        try {
             return s.remove(fp);
+        } finally {
+            s.lock.unlockWrite(stamp);
         }
     }
 
     void clear() {
         for (Segment s : segments) {
-            synchronized (s) {
+            long stamp = s.lock.writeLock();
+            try {
                 s.table = new long[MIN_CAPACITY];
                 s.size = 0;
+            } finally {
+                s.lock.unlockWrite(stamp);
             }
         }
     }
@@ -59,25 +82,32 @@ final class FingerprintIndex {
     long size() {
         long n = 0;
         for (Segment s : segments) {
-            synchronized (s) {
+            long stamp = s.lock.readLock();
+            try {
                 n += s.size;
+            } finally {
+                s.lock.unlockRead(stamp);
             }
         }
         return n;
     }
 
-    /** Heap bytes held by the tables (array payloads and headers), for the bytes-per-key figure. */
+    /** Heap bytes held by the tables (array payloads and headers, segments and their locks), for the bytes per key. */
     long memoryBytes() {
         long bytes = 0;
         for (Segment s : segments) {
-            synchronized (s) {
-                bytes += 16L + 8L * s.table.length + 32;
+            long stamp = s.lock.readLock();
+            try {
+                bytes += 16L + 8L * s.table.length + 64;
+            } finally {
+                s.lock.unlockRead(stamp);
             }
         }
         return bytes;
     }
 
     private static final class Segment {
+        final StampedLock lock = new StampedLock();
         long[] table = new long[MIN_CAPACITY];
         int size;
 
@@ -102,14 +132,15 @@ final class FingerprintIndex {
             t[i] = fp;
         }
 
-        boolean contains(long fp) {
-            return find(fp) >= 0;
-        }
-
-        private int find(long fp) {
+        /**
+         * The slot holding {@code fp}, or -1. Also called without the lock ({@link FingerprintIndex#contains}): the
+         * table is read once and the probe is bounded, so a concurrent write can only make the answer wrong, which
+         * the caller's validation then discards.
+         */
+        int find(long fp) {
             long[] t = table;
             int i = home(fp, t.length);
-            while (true) {
+            for (int probes = 0; probes < t.length; probes++) {
                 long v = t[i];
                 if (v == fp) {
                     return i;
@@ -119,6 +150,7 @@ final class FingerprintIndex {
                 }
                 i = i + 1 == t.length ? 0 : i + 1;
             }
+            return -1;
         }
 
         boolean remove(long fp) {

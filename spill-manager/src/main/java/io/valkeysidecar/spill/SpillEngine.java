@@ -143,10 +143,23 @@ public final class SpillEngine implements AutoCloseable {
      * What {@link #ensureResident(int, List, boolean)} started: the caller's command waits for {@code ready}, after
      * sending {@code preludes} (RESTOREs) ahead of it on the client's own connection to Valkey. With
      * {@code onlyPreludes}, every key is in Valkey once each prelude answered true, so a command that may run
-     * twice can be sent right behind them.
+     * twice can be sent right behind them. {@code cold}, when not null, is the value of a GET's spilled key, which
+     * stays on disk (see {@link #ensureResident(int, long[], IntFunction, boolean, boolean)}).
      */
-    public record Residency(CompletionStage<Void> ready, List<Prelude> preludes, boolean onlyPreludes) {
-        static final Residency RESIDENT = new Residency(DONE, List.of(), false);
+    public record Residency(CompletionStage<Void> ready, List<Prelude> preludes, boolean onlyPreludes,
+                            ColdString cold) {
+        static final Residency RESIDENT = new Residency(DONE, List.of(), false, null);
+    }
+
+    /**
+     * A spilled string a GET reads on disk instead of bringing it back: {@code value} answers the GET unless the key
+     * expired by then.
+     */
+    public record ColdString(byte[] value, long expireAt) {
+
+        public boolean liveAt(long nowMs) {
+            return expireAt == SpillStore.NO_EXPIRY || nowMs < expireAt;
+        }
     }
 
     /**
@@ -158,15 +171,24 @@ public final class SpillEngine implements AutoCloseable {
      * When no key is spilled or being spilled, answers {@link Residency#RESIDENT} without allocating.
      */
     public Residency ensureResident(int db, List<byte[]> keys, boolean preludesAllowed) {
-        return ensureResident(db, KeyHash.fingerprints(db, keys), keys::get, preludesAllowed);
+        return ensureResident(db, KeyHash.fingerprints(db, keys), keys::get, preludesAllowed, false);
     }
 
     /**
      * {@link #ensureResident(int, List, boolean)} for keys the caller already fingerprinted: {@code keyAt} gives key
      * {@code i}'s bytes and is only asked, during this call, for a key that may be spilled. The proxy hashes keys
      * inside the request's buffer and copies none of them on its common path.
+     *
+     * <p>With {@code coldGet} (a GET, one key, outside a transaction) a spilled string that is not hot enough to come
+     * back ({@link #spilledHeat}) is read on disk instead: {@link Residency#cold()} holds its value, the key stays
+     * pinned and on disk, and the caller forwards the GET and replaces Valkey's nil with that value. Why that is
+     * exact: the key was pinned and then found only on disk (not being spilled, no restore, delete or spill holding
+     * its lock or dropping its copy, no pending mark), so the value stands for this moment, which lies between the
+     * client's request and its reply; Valkey answering nil later means no restore overtook the GET, and the pin keeps
+     * spills away until the reply. Valkey still checks the user's ACL on the key.
      */
-    public Residency ensureResident(int db, long[] fingerprints, IntFunction<byte[]> keyAt, boolean preludesAllowed) {
+    public Residency ensureResident(int db, long[] fingerprints, IntFunction<byte[]> keyAt, boolean preludesAllowed,
+                                    boolean coldGet) {
         CompletableFuture<?>[] waits = null;
         List<Prelude> preludes = null;
         int n = 0;
@@ -179,6 +201,10 @@ public final class SpillEngine implements AutoCloseable {
                 byte[] key = keyAt.apply(i);
                 if (!spilling && backInValkey(db, key)) {
                     continue;
+                }
+                ColdString cold = coldGet && !spilling ? readCold(db, fp, key) : null;
+                if (cold != null) {
+                    return new Residency(DONE, List.of(), false, cold);
                 }
                 if (waits == null) {
                     waits = new CompletableFuture<?>[fingerprints.length];
@@ -197,51 +223,21 @@ public final class SpillEngine implements AutoCloseable {
             return Residency.RESIDENT;
         }
         CompletableFuture<Void> ready = CompletableFuture.allOf(Arrays.copyOf(waits, n));
-        return preludes == null ? new Residency(ready, List.of(), false)
-                : new Residency(ready, preludes, preludes.size() == n);
+        return preludes == null ? new Residency(ready, List.of(), false, null)
+                : new Residency(ready, preludes, preludes.size() == n, null);
     }
 
-    /**
-     * A spilled string a GET may read on disk instead of bringing it back: {@code value} answers the GET unless
-     * the key expired by then. Its key stays pinned (release it with {@link #release(long[])} once Valkey answered
-     * the GET), so no spill can replace the disk copy while the GET is on its way.
-     */
-    public record ColdString(byte[] value, long expireAt) {
-
-        public boolean liveAt(long nowMs) {
-            return expireAt == SpillStore.NO_EXPIRY || nowMs < expireAt;
-        }
-    }
-
-    /**
-     * For a GET of a key that may be spilled: its value as the disk holds it, when the key is a string only on disk,
-     * no other operation on it is under way, RocksDB has the entry in memory, and the key is not hot enough to come
-     * back into Valkey. Otherwise null, and nothing is pinned: the GET goes the way of {@link #ensureResident}.
-     *
-     * <p>Why it is exact: the caller forwards the GET to Valkey all the same and puts this value in only when
-     * Valkey answers nil. The key is pinned and then checked (not being spilled, no restore, delete or spill holding
-     * its lock, no restore dropping its copy, no pending mark), so at this moment its only copy is this one; Valkey
-     * answering nil later means no restore overtook the GET, and the value stands for the moment of this read,
-     * which lies between the client's request and its reply. The key's ACL is still checked by Valkey's GET.
-     */
-    public ColdString readCold(int db, long fp, Supplier<byte[]> keyBytes) {
-        if (!store.mightContain(fp)) {
+    /** The value of a pinned spilled string whose GET may stay on disk, or null (see {@code coldGet} above). */
+    private ColdString readCold(int db, long fp, byte[] key) {
+        if (heat.heat(fp) > spilledHeat || locks.held(fp) || restoring(db, key)) {
             return null;
         }
-        stripes.pin(fp);
-        if (heat.heat(fp) + 1 > spilledHeat || stripes.spilling(fp) || locks.held(fp)) {
-            stripes.unpin(fp);
-            return null;
-        }
-        byte[] key = keyBytes.get();
-        SpillStore.Entry e = backInValkey(db, key) || restoring(db, key) ? null : store.getIfCached(db, key, true);
+        SpillStore.Entry e = store.getIfCached(db, key, true);
         byte[] value = e == null || e == SpillStore.NOT_CACHED || e.pending() || e.expiredAt(System.currentTimeMillis())
                 ? null : DumpedString.value(e.payload());
         if (value == null) {
-            stripes.unpin(fp);
             return null;
         }
-        heat.touch(fp);
         stats.readOnDisk.increment();
         return new ColdString(value, e.expireAt());
     }
@@ -632,7 +628,8 @@ public final class SpillEngine implements AutoCloseable {
                 }
             }
             if (hottest >= 0) {
-                spilledHeat = hottest;
+                // Below the counters' ceiling, so a key whose heat saturated can still come back.
+                spilledHeat = Math.min(hottest, AccessHeat.MAX - 1);
             }
             return List.of(out);
         });

@@ -155,7 +155,7 @@ public final class SpillInterceptor implements CommandInterceptor {
     /**
      * The common path: restore what is spilled, pin everything until Valkey answered. A GET of a cold spilled string
      * is the exception: it goes to Valkey as it is, and its nil is replaced by the value on disk
-     * ({@link SpillEngine#readCold}).
+     * ({@link SpillEngine.Residency#cold()}).
      */
     private Interception resident(ClientContext client, Transaction tx, int db, Command cmd) {
         int[] positions = commandTable.get().keyPositions(cmd);
@@ -166,15 +166,13 @@ public final class SpillInterceptor implements CommandInterceptor {
         for (int i = 0; i < pins.length; i++) {
             pins[i] = KeyHash.fingerprint(db, cmd.argView(positions[i]));
         }
-        if (pins.length == 1 && cmd.argc() == 2 && cmd.name().equals("GET") && (tx == null || !tx.open)) {
-            SpillEngine.ColdString cold = engine.readCold(db, pins[0], () -> cmd.argBytes(positions[0]));
-            if (cold != null) {
-                return Interception.hold(CompletableFuture.completedFuture(RespEdits.nullToCold(cold)),
-                        releaseFor(client, tx, pins, false));
-            }
-        }
+        boolean coldGet = pins.length == 1 && cmd.argc() == 2 && cmd.name().equals("GET") && (tx == null || !tx.open);
         SpillEngine.Residency residency = engine.ensureResident(db, pins, i -> cmd.argBytes(positions[i]),
-                client.preludesAllowed());
+                client.preludesAllowed(), coldGet);
+        if (residency.cold() != null) {
+            return Interception.hold(CompletableFuture.completedFuture(RespEdits.nullToCold(residency.cold())),
+                    releaseFor(client, tx, pins, false));
+        }
         CompletionStage<Void> resident = residency.ready();
         Runnable unpin = releaseFor(client, tx, pins, cmd.name().equals("WATCH"));
         Runnable release = unpin;

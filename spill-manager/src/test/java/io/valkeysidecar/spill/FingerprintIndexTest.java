@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class FingerprintIndexTest {
@@ -64,5 +67,46 @@ class FingerprintIndexTest {
         }
         assertThat(index.size()).isEqualTo(500_000);
         assertThat((double) index.memoryBytes() / 500_000).isLessThanOrEqualTo(16.0);
+    }
+
+    /**
+     * Lookups take no lock: while another thread adds and removes enough fingerprints to grow and shrink the tables
+     * over and over, a fingerprint that stays in the index is found on every lookup and one never added never is.
+     */
+    @Test
+    void lockFreeLookupsSeeEveryResidentFingerprintWhileTablesResize() throws Exception {
+        FingerprintIndex index = new FingerprintIndex();
+        long[] stay = new long[1000];
+        SplittableRandom random = new SplittableRandom(11);
+        for (int i = 0; i < stay.length; i++) {
+            stay[i] = random.nextLong() >>> 1 | 1;
+            index.add(stay[i]);
+        }
+        AtomicBoolean done = new AtomicBoolean();
+        CompletableFuture<Void> churn = CompletableFuture.runAsync(() -> {
+            SplittableRandom r = new SplittableRandom(12);
+            for (int round = 0; round < 40; round++) {
+                long[] batch = new long[20_000];
+                for (int i = 0; i < batch.length; i++) {
+                    batch[i] = r.nextLong() | Long.MIN_VALUE;
+                    index.add(batch[i]);
+                }
+                for (long fp : batch) {
+                    index.remove(fp);
+                }
+            }
+            done.set(true);
+        });
+        long lookups = 0;
+        while (!done.get()) {
+            for (long fp : stay) {
+                assertThat(index.contains(fp)).isTrue();
+                // The churn's fingerprints have the top bit set, these have not (and share their segments).
+                assertThat(index.contains(fp + 2)).isFalse();
+            }
+            lookups += 2L * stay.length;
+        }
+        churn.get(30, TimeUnit.SECONDS);
+        assertThat(lookups).isPositive();
     }
 }
