@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CPU per spill-tier miss by thread: runs bench/spill-bench-sidecar.sh (same arguments) while sampling, every 0.25 s,
 # the CPU ticks of every thread of the benchmark's JVM (its clients), of its two sidecars' JVMs (event loops, Lettuce,
-# RocksDB threads) and of its valkey-server processes from /proc. For each kind of Zipfian window it prints the CPU
+# RocksDB threads), of its valkey-server processes and of the kernel's threads (disk writes, network) from /proc, with
+# the machine's stolen, idle and interrupt time. For each kind of Zipfian window it prints the CPU
 # microseconds per operation by thread group, and per miss: (tiered us/op - all-in-memory us/op) / restores per op;
 # then, per operation and thread group, how long threads waited on a run queue for a free core (/proc schedstat).
 # Run it under the benchmark lock: flock /tmp/valkey-sidecar-bench.lock bench/spill-cpu.sh [bench arguments]
@@ -47,17 +48,22 @@ while os.path.exists('/proc/' + pid):
     for p in glob.glob('/proc/[0-9]*/stat'):
         try:
             s = open(p).read()
+            child = p.split('/')[2]
+            if s[s.rindex(')') + 2:].split()[1] == '2':  # a kernel thread: disk and network work done for us
+                rows.append('k%s:kernel/%s:%d:%d' % (child, s[s.index('(') + 1:s.rindex(')')].replace(' ', '_'),
+                                                     ticks(s), run_delay(p[:-5])))
+                continue
             if s[s.rindex(')') + 2:].split()[1] != pid:
                 continue
-            child = p.split('/')[2]
             if '(valkey-server)' in s:
                 rows.append('v%s:valkey-server:%d:%d' % (child, ticks(s), run_delay(p[:-5])))
             elif b'valkey-sidecar.jar' in open('/proc/%s/cmdline' % child, 'rb').read():
                 rows += threads(child, 'sidecar/')
         except OSError:
             pass
-    cpu = open('/proc/stat').readline().split()[1:]  # the host's share: steal ticks, idle ticks, all ticks
-    rows.append('host-steal:host:%s:0 host-idle:host:%s:0 host-all:host:%d:0' % (cpu[7], cpu[3], sum(int(x) for x in cpu)))
+    cpu = open('/proc/stat').readline().split()[1:]  # steal, idle, interrupt and all ticks of the machine
+    rows.append('host-steal:host:%s:0 host-idle:host:%s:0 host-irq:host:%d:0 host-all:host:%d:0'
+                % (cpu[7], cpu[3], int(cpu[5]) + int(cpu[6]), sum(int(x) for x in cpu)))
     out.write('%d %s\n' % (time.time() * 1000, ' '.join(rows)))
     out.flush()
     time.sleep(0.25)
@@ -87,6 +93,8 @@ def group(comm):
     if role == 'sidecar':
         return 'sidecar: ' + next((g for prefix, g in SIDECAR if name.startswith(prefix)),
                                   'other (GC, controller, sweeper, ...)')
+    if role == 'kernel':
+        return 'kernel threads (I/O, network, ...)'
     if role == 'bench':
         return 'benchmark: ' + next((g for prefix, g in BENCH if name.startswith(prefix)), 'clients, GC, other')
     return 'Valkey'
@@ -106,7 +114,7 @@ for kind, start, end, n in windows:
         cpu[kind][group(comm)] += (t - before[1]) * us_per_tick * scale
         delay[kind][group(comm)] += (d - before[2]) / 1e3 * scale
     ops[kind] += int(n)
-    for name in ('steal', 'idle', 'all'):
+    for name in ('steal', 'idle', 'irq', 'all'):
         host[kind][name] += b[1]['host-' + name][1] - a[1]['host-' + name][1]
 print('CPU us per operation (all-in-memory, tiered) and per miss, %.3f restores per tiered op:' % per_op)
 total = [0.0, 0.0]
@@ -115,8 +123,9 @@ for g in sorted(set(cpu['memory']) | set(cpu['tiered']), key=lambda g: -cpu['tie
     total = [total[0] + m, total[1] + t]
     print('  %-48s %7.1f %7.1f %8.1f' % (g, m, t, (t - m) / per_op))
 print('  %-48s %7.1f %7.1f %8.1f' % ('all', total[0], total[1], (total[1] - total[0]) / per_op))
-print('Host CPU in the windows (all-in-memory, tiered): stolen by the hypervisor %.0f%% / %.0f%%, idle %.0f%% / %.0f%%'
-      % tuple(100.0 * host[k][n] / max(1, host[k]['all']) for n in ('steal', 'idle') for k in ('memory', 'tiered')))
+print('Host CPU in the windows (all-in-memory, tiered): stolen by the hypervisor %.0f%% / %.0f%%, idle %.0f%% / %.0f%%,'
+      ' interrupts %.0f%% / %.0f%%' % tuple(100.0 * host[k][n] / max(1, host[k]['all'])
+                                          for n in ('steal', 'idle', 'irq') for k in ('memory', 'tiered')))
 print('Waiting for a free core (run-queue delay), us per operation (all-in-memory, tiered):')
 for g in sorted(set(delay['memory']) | set(delay['tiered']), key=lambda g: -delay['tiered'][g]):
     print('  %-48s %7.1f %7.1f' % (g, delay['memory'][g] / ops['memory'], delay['tiered'][g] / ops['tiered']))

@@ -183,7 +183,7 @@ public final class SpillEngine implements AutoCloseable {
      * back ({@link #spilledHeat}) is read on disk instead: {@link Residency#cold()} holds its value, the key stays
      * pinned and on disk, and the caller forwards the GET and replaces Valkey's nil with that value. Why that is
      * exact: the key was pinned and then found only on disk (not being spilled, no restore, delete or spill holding
-     * its lock or dropping its copy, no pending mark), so the value stands for this moment, which lies between the
+     * its lock or dropping its copy), so the value stands for this moment, which lies between the
      * client's request and its reply; Valkey answering nil later means no restore overtook the GET, and the pin keeps
      * spills away until the reply. Valkey still checks the user's ACL on the key.
      */
@@ -232,8 +232,10 @@ public final class SpillEngine implements AutoCloseable {
         if (heat.heat(fp) > spilledHeat || locks.held(fp) || restoring(db, key)) {
             return null;
         }
-        SpillStore.Entry e = store.getIfCached(db, key, true);
-        byte[] value = e == null || e == SpillStore.NOT_CACHED || e.pending() || e.expiredAt(System.currentTimeMillis())
+        // The pending mark is not read: a spill under way holds the lock, and one a crash left pending either deleted
+        // the key from Valkey (then this copy is its value) or not (then Valkey answers the GET itself).
+        SpillStore.Entry e = store.getIfCached(db, key, false);
+        byte[] value = e == null || e == SpillStore.NOT_CACHED || e.expiredAt(System.currentTimeMillis())
                 ? null : DumpedString.value(e.payload());
         if (value == null) {
             return null;
