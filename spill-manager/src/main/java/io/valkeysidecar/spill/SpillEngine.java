@@ -229,7 +229,8 @@ public final class SpillEngine implements AutoCloseable {
 
     /** The value of a pinned spilled string whose GET may stay on disk, or null (see {@code coldGet} above). */
     private ColdString readCold(int db, long fp, byte[] key) {
-        if (heat.heat(fp) > spilledHeat || locks.held(fp) || restoring(db, key)) {
+        // A restore, delete or spill of the key holds its lock until the disk copy is settled.
+        if (heat.heat(fp) > spilledHeat || locks.held(fp)) {
             return null;
         }
         // The pending mark is not read: a spill under way holds the lock, and one a crash left pending either deleted
