@@ -50,6 +50,8 @@ public final class SpillInfoSection implements InfoSection {
         f.put("spill_refused_budget", Long.toString(s.refusedBudget()));
         f.put("restore_latency_p50_us", Long.toString(s.restoreLatency().percentileMicros(0.50)));
         f.put("restore_latency_p99_us", Long.toString(s.restoreLatency().percentileMicros(0.99)));
+        f.put("key_waits", Long.toString(s.keyWaits()));
+        f.put("key_wait_us", Long.toString(s.keyWaitMicros()));
         f.put("write_room_waits", Long.toString(s.roomWaits()));
         f.put("write_room_wait_us", Long.toString(s.roomWaitMicros()));
         f.put("unrecoverable_evictions", Long.toString(s.unrecoverableEvictions()));

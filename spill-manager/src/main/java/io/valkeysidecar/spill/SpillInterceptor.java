@@ -198,8 +198,15 @@ public final class SpillInterceptor implements CommandInterceptor {
                 && !ready.toCompletableFuture().isCompletedExceptionally()) {
             return Interception.afterReply(release);
         }
-        return Interception.afterPreludes(residency.preludes(), residency.onlyPreludes() && mayRunTwice(cmd),
-                ready.thenApply(v -> null), release);
+        boolean follows = residency.onlyPreludes() && mayRunTwice(cmd);
+        CompletableFuture<Void> keys = resident.toCompletableFuture();
+        if (!follows && !keys.isDone()) {
+            SpillStats stats = engine.stats();
+            stats.keyWaits.increment();
+            long now = System.nanoTime();
+            keys.whenComplete((v, e) -> stats.keyWaitNanos.add(System.nanoTime() - now));
+        }
+        return Interception.afterPreludes(residency.preludes(), follows, ready.thenApply(v -> null), release);
     }
 
     /** Read-only and not blocking: it may go right behind its RESTOREs, and run again if one of them failed. */

@@ -12,6 +12,8 @@ public final class SpillStats {
     final LongAdder restoredAhead = new LongAdder();
     final LongAdder diskReads = new LongAdder();
     final LongAdder readOnDisk = new LongAdder();
+    final LongAdder keyWaits = new LongAdder();
+    final LongAdder keyWaitNanos = new LongAdder();
     final LongAdder roomWaits = new LongAdder();
     final LongAdder roomWaitNanos = new LongAdder();
     final LongAdder cleaned = new LongAdder();
@@ -62,6 +64,19 @@ public final class SpillStats {
      */
     public long readOnDisk() {
         return readOnDisk.sum();
+    }
+
+    /**
+     * Client commands held until their keys were back in Valkey (a restore waiting for its RESTORE's answer, for a
+     * read from disk, or for another operation on the key), and how long they were held in all. A read-only command
+     * sent right behind its RESTOREs is not held and not counted.
+     */
+    public long keyWaits() {
+        return keyWaits.sum();
+    }
+
+    public long keyWaitMicros() {
+        return keyWaitNanos.sum() / 1000;
     }
 
     /** Writes that waited for the memory controller to make room before going to Valkey, and their total wait. */

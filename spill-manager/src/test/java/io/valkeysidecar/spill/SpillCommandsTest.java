@@ -173,8 +173,9 @@ class SpillCommandsTest {
             assertThat(info).containsEntry("spill_keys", "1").containsEntry("keys_spilled", "1")
                     .containsEntry("keys_restored", "1").containsEntry("unrecoverable_evictions", "0")
                     .containsEntry("keys_restored_ahead", "0").containsEntry("write_room_waits", "0")
+                    .containsEntry("keys_read_on_disk", "0").containsEntry("key_waits", "0")
                     .containsKeys("restore_latency_p99_us", "spill_disk_usage_bytes", "spill_index_bytes_per_key",
-                            "spill_access_heat_bytes", "store_disk_reads", "write_room_wait_us");
+                            "spill_access_heat_bytes", "store_disk_reads", "write_room_wait_us", "key_wait_us");
             assertThat(registry.getMeters().stream().map(m -> m.getId().getName()).collect(Collectors.toSet()))
                     .contains("spill.keys", "spill.keys.spilled", "spill.unrecoverable.evictions");
             assertThat(registry.get("spill.keys").gauge().value()).isEqualTo(1.0);

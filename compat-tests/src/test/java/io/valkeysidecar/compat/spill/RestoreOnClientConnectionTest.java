@@ -48,11 +48,17 @@ class RestoreOnClientConnectionTest extends SharedSpillSidecar {
     void aRestoreIsNotQueuedInAPipelinedTransaction() throws Exception {
         c.set("t", "v");
         assertThat(evict(c, "t")).isEqualTo(1);
+        long held = keyWaits();
         try (RawRespClient raw = s.raw()) {
             raw.send(pipeline(new String[] {"MULTI"}, new String[] {"GET", "t"}, new String[] {"EXEC"}));
             assertThat(RawRespClient.show(raw.read(3))).containsExactly("+OK\\r\\n", "+QUEUED\\r\\n",
                     "*1\\r\\n$1\\r\\nv\\r\\n");
         }
+        assertThat(keyWaits()).as("INFO spill counts the GET held for the tier's own restore").isEqualTo(held + 1);
+    }
+
+    private long keyWaits() {
+        return Long.parseLong(SpillSidecar.field(c.info("spill"), "key_waits"));
     }
 
     @Test

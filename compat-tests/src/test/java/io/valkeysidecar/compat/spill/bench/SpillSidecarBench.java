@@ -228,10 +228,11 @@ public final class SpillSidecarBench {
                             + " evicted_keys %s%n", maxmemory, datasetBytes, resident, keys, 100.0 * resident / keys,
                     field(spill, "keys_spilled"), field(spill, "keys_restored"),
                     field(small.valkeyInfo("stats"), "evicted_keys"));
-            System.out.printf("    tiered: %s restores sent ahead of the client's command, %s store reads from disk,"
-                            + " %s writes waited for room (%s us in all)%n", field(spill, "keys_restored_ahead"),
-                    field(spill, "store_disk_reads"), field(spill, "write_room_waits"),
-                    field(spill, "write_room_wait_us"));
+            System.out.printf("    tiered: %s restores sent ahead of the client's command, %s GETs answered from disk,"
+                            + " %s store reads from disk, %s commands held for their keys (%s us in all), %s writes"
+                            + " waited for room (%s us in all)%n", field(spill, "keys_restored_ahead"),
+                    field(spill, "keys_read_on_disk"), field(spill, "store_disk_reads"), field(spill, "key_waits"),
+                    field(spill, "key_wait_us"), field(spill, "write_room_waits"), field(spill, "write_room_wait_us"));
             long spilled = Long.parseLong(field(spill, "spill_keys"));
             long indexBytes = Long.parseLong(field(spill, "spill_index_bytes"));
             System.out.printf("(c) after the Zipfian run: %d index bytes / %d spilled keys = %.2f bytes per spilled key%n",
