@@ -32,12 +32,16 @@ run() { # port pipeline size tests
     -t "$4" --csv -q 2>/dev/null | tail -n +2
 }
 
-# Warm up: every measured run once through the sidecar, so none of them meets code the JIT has not compiled yet.
-for pipeline in $pipelines; do
-  for size in $sizes; do
-    run "$sidecar_port" "$pipeline" "$size" "$tests" >/dev/null
+# Warm up: every measured run through the sidecar, again until the JIT has compiled what they need.
+warm_up_pass() {
+  for pipeline in $pipelines; do
+    for size in $sizes; do
+      run "$sidecar_port" "$pipeline" "$size" "$tests"
+    done
   done
-done
+}
+warm_up_sidecar warm_up_pass
+jit_before=$(jit_seconds)
 
 printf '%-12s %4s %6s | %12s %8s %8s | %12s %8s %8s | %6s %9s\n' test P size "direct ops/s" "p50 ms" "p99 ms" \
   "sidecar ops/s" "p50 ms" "p99 ms" ratio "+p50 ms"
@@ -63,4 +67,6 @@ done
 echo "valkey-server $(valkey-server --version | awk '{print $3}'); $requests requests per run ($((5 * requests)) at pipeline 16)," \
   "$rounds round(s);" \
   "$clients clients; $(nproc) cores; $(machine_report);" \
+  "$warm_up_report; sidecar JIT CPU during the measured runs $(awk -v b="$jit_before" -v a="$(jit_seconds)" \
+    'BEGIN { printf "%.2f", a - b }') s;" \
   "sidecar options: ${PROXY_BENCH_SIDECAR_ARGS:-defaults}"

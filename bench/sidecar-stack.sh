@@ -4,7 +4,8 @@
 # valkey_pid and sidecar_pid. machine_report prints the load average and the share of CPU time the hypervisor took
 # from this virtual machine since machine_mark, which the stack's start calls ("steal": on this shared host it
 # reached half of all CPU time, and direct Valkey's throughput then varied fourfold between runs, so every figure
-# printed comes with it).
+# printed comes with it). jit_seconds prints the CPU seconds the sidecar's JIT compiler threads used so far;
+# warm_up_sidecar repeats a warm-up command until they stay quiet through it.
 cpu_ticks() { # total and steal ticks of all cores
   awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9 }' /proc/stat
 }
@@ -43,4 +44,35 @@ start_sidecar_stack() {
     sleep 0.1
   done
   valkey-cli -p "$sidecar_port" ping >/dev/null
+}
+
+jit_seconds() {
+  local hz t sum=0 f
+  hz=$(getconf CLK_TCK)
+  for t in /proc/"$sidecar_pid"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in
+      "C1 CompilerThre"* | "C2 CompilerThre"*)
+        f=$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')
+        sum=$((sum + f)) ;;
+    esac
+  done
+  awk -v t="$sum" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# Runs "$@" (a load through the sidecar) until the JIT used under 0.1 s of CPU during one run, at most 10 times.
+# On two cores the sidecar's C2 compiler shares a core with the load: one pass left it compiling the hot path for
+# tens of seconds, and the first rounds measured partly interpreted code (GET through the sidecar at half its later
+# rate). Sets warm_up_report.
+warm_up_sidecar() {
+  local pass before after
+  for pass in $(seq 1 10); do
+    before=$(jit_seconds)
+    "$@" >/dev/null
+    after=$(jit_seconds)
+    if awk -v b="$before" -v a="$after" 'BEGIN { exit !(a - b < 0.1) }'; then
+      break
+    fi
+  done
+  warm_up_report="warm-up passes: $pass (sidecar JIT CPU in the last one $(awk -v b="$before" -v a="$after" \
+    'BEGIN { printf "%.2f", a - b }') s)"
 }

@@ -3,7 +3,6 @@ package io.valkeysidecar.resp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.ReferenceCounted;
 import java.nio.charset.StandardCharsets;
 
@@ -11,8 +10,11 @@ import java.nio.charset.StandardCharsets;
  * One client request exactly as it arrived. {@link #raw()} holds the original bytes, which the proxy
  * forwards untouched; the argument accessors read from them without copying (inline commands, whose
  * arguments are unquoted, keep their parsed arguments separately).
+ *
+ * <p>A command's reference count is its bytes' count: a counter of its own would cost every request one more atomic
+ * update on the event loop, for an object that only ever lives as long as its bytes.
  */
-public final class Command extends AbstractReferenceCounted {
+public final class Command implements ReferenceCounted {
 
     private final ByteBuf raw;
     /** For multibulk requests: offset and length of each argument inside {@code raw}, two ints per argument. */
@@ -132,12 +134,40 @@ public final class Command extends AbstractReferenceCounted {
     }
 
     @Override
-    protected void deallocate() {
-        raw.release();
+    public int refCnt() {
+        return raw.refCnt();
     }
 
     @Override
-    public ReferenceCounted touch(Object hint) {
+    public Command retain() {
+        raw.retain();
+        return this;
+    }
+
+    @Override
+    public Command retain(int increment) {
+        raw.retain(increment);
+        return this;
+    }
+
+    @Override
+    public boolean release() {
+        return raw.release();
+    }
+
+    @Override
+    public boolean release(int decrement) {
+        return raw.release(decrement);
+    }
+
+    @Override
+    public Command touch() {
+        raw.touch();
+        return this;
+    }
+
+    @Override
+    public Command touch(Object hint) {
         raw.touch(hint);
         return this;
     }

@@ -67,7 +67,7 @@ public final class SidecarProcess implements AutoCloseable {
         }
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 

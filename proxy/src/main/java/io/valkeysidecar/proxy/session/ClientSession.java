@@ -424,7 +424,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 continue;
             }
             pendingAfterReply = Hooks.then(pendingAfterReply, in.afterReply());
-            in.preludes().forEach(this::sendPrelude);
+            if (!in.preludes().isEmpty()) {
+                in.preludes().forEach(this::sendPrelude);
+            }
             if (in.answer() != null) {
                 // The interceptor answers the command itself: later interceptors do not see it.
                 pendingAnswer = in.answer();
