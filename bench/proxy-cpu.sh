@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Where the CPU of a pipelined run through the sidecar goes, and how much of the machine stays idle. Starts its own
-# valkey-server and sidecar on loopback ports, warms up with one run (after a SET of the value), then measures one
-# valkey-benchmark run and prints CPU microseconds per request (from /proc) for the sidecar's event loops, its JIT
-# compilers and its other threads, for Valkey and for valkey-benchmark (the event loops' and Valkey's split into user
-# and kernel time), and the share of all cores none of them used. Extra `serve` options go in PROXY_CPU_SERVE_OPTS.
+# valkey-server and sidecar on loopback ports, warms up (a SET of the value and the run, repeated until the JIT is
+# quiet), then measures one valkey-benchmark run and prints CPU microseconds per request (from /proc) for the
+# sidecar's event loops, its JIT compilers and its other threads, for Valkey and for valkey-benchmark (the event loops'
+# and Valkey's split into user and kernel time), and the share of all cores none of them used. Extra `serve` options
+# go in PROXY_CPU_SERVE_OPTS.
 #   bench/proxy-cpu.sh [requests] [pipeline] [test] [value-bytes]     (defaults: 5000000 16 get 3)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,9 +24,10 @@ snapshot() {
   echo "valkey valkey-server $(ticks /proc/"$valkey_pid"/stat)"
 }
 
-# The warm-up's SET leaves the value a GET then reads (valkey-benchmark uses one key unless told otherwise).
-valkey-benchmark -h 127.0.0.1 -p "$sidecar_port" -c 50 -n "$requests" -P "$pipeline" -d "$size" -t "set,$test" -q \
-  >/dev/null 2>&1
+# The warm-up's SET leaves the value a GET then reads (valkey-benchmark uses one key unless told otherwise); it runs
+# again until the sidecar's JIT is quiet.
+warm_up_sidecar valkey-benchmark -h 127.0.0.1 -p "$sidecar_port" -c 50 -n "$requests" -P "$pipeline" -d "$size" \
+  -t "set,$test" -q
 before="$(snapshot)"
 start=$(date +%s%N)
 bench_out="$work/bench.out"
@@ -48,4 +50,4 @@ join <(echo "$before" | sort) <(echo "$after" | sort) | awk -v hz="$hz" -v n="$r
     printf "  valkey-server %.3f (kernel %.3f), valkey-benchmark %.3f\n", valkey * 1e6 / n, valkeyKernel * 1e6 / n,
       client * 1e6 / n
     printf "  all %.3f; idle share of the %d cores: %.0f%%\n", used * 1e6 / n, cores, 100 * (1 - used / (cores * s)) }'
-machine_report
+echo "$(machine_report); $warm_up_report"

@@ -67,10 +67,14 @@ public final class CommandTable {
 
     /** The spec for a command, descending into its sub-command when it has one (e.g. OBJECT ENCODING). */
     public CommandSpec lookup(Command cmd) {
-        if (cmd.argc() == 0) {
-            return null;
-        }
-        CommandSpec spec = byUpperName.get(cmd.name());
+        return cmd.argc() == 0 ? null : lookup(byUpperName.get(cmd.name()), cmd);
+    }
+
+    /**
+     * {@link #lookup(Command)} for a caller that found the spec of {@code cmd}'s name already (null if none): only the
+     * descent into a sub-command remains.
+     */
+    public static CommandSpec lookup(CommandSpec spec, Command cmd) {
         if (spec != null && !spec.subcommands().isEmpty() && cmd.argc() > 1) {
             CommandSpec sub = spec.subcommands().get(spec.name() + "|" + cmd.argString(1).toLowerCase(Locale.ROOT));
             if (sub != null) {
@@ -99,7 +103,11 @@ public final class CommandTable {
      * it.
      */
     public int[] keyPositions(Command cmd) {
-        CommandSpec spec = lookup(cmd);
+        return keyPositions(lookup(cmd), cmd);
+    }
+
+    /** {@link #keyPositions(Command)} by the spec {@link #lookup} found for {@code cmd} (null if none). */
+    public static int[] keyPositions(CommandSpec spec, Command cmd) {
         if (spec == null || spec.keySpecs().isEmpty()) {
             return NO_KEYS;
         }
@@ -173,7 +181,12 @@ public final class CommandTable {
 
     /** The keys {@code cmd} touches, as bytes. */
     public List<byte[]> keys(Command cmd) {
-        int[] pos = keyPositions(cmd);
+        return keys(lookup(cmd), cmd);
+    }
+
+    /** {@link #keys(Command)} by the spec {@link #lookup} found for {@code cmd} (null if none). */
+    public static List<byte[]> keys(CommandSpec spec, Command cmd) {
+        int[] pos = keyPositions(spec, cmd);
         List<byte[]> keys = new ArrayList<>(pos.length);
         for (int p : pos) {
             keys.add(cmd.argBytes(p));

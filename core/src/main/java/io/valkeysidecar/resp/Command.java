@@ -2,7 +2,6 @@ package io.valkeysidecar.resp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCounted;
 import java.nio.charset.StandardCharsets;
 
@@ -89,15 +88,12 @@ public final class Command implements ReferenceCounted {
     }
 
     /**
-     * Argument {@code i} as a view of the request's bytes, without copying (for hashing a key on the hot path);
-     * valid only while the command is, and not to be released.
+     * Where argument {@code i} starts inside {@link #raw()} (its length is {@link #argLength}), so a hot path can read
+     * it in place; -1 for an inline command, whose arguments were unquoted out of the request ({@link #argBytes}).
      */
-    public ByteBuf argView(int i) {
+    public int argOffset(int i) {
         checkIndex(i);
-        if (inlineArgs != null) {
-            return Unpooled.wrappedBuffer(inlineArgs[i]);
-        }
-        return raw.slice(argSpans[2 * i], argSpans[2 * i + 1]);
+        return inlineArgs != null ? -1 : argSpans[2 * i];
     }
 
     public String argString(int i) {

@@ -2,6 +2,7 @@ package io.valkeysidecar.spill;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.valkeysidecar.resp.Command;
 import java.util.List;
 
 /** 64-bit fingerprint of (database, key): the identity of a key in the membership index and the lock table. */
@@ -14,24 +15,28 @@ final class KeyHash {
     }
 
     static long fingerprint(int db, byte[] key) {
-        return fingerprint(db, Unpooled.wrappedBuffer(key));
+        return fingerprint(db, Unpooled.wrappedBuffer(key), 0, key.length);
     }
 
     /**
-     * The fingerprint of the readable bytes of {@code key}, read in place: the proxy hashes keys inside the
-     * request's buffer without copying them out. Never 0: the index uses 0 as its empty-slot marker.
+     * The fingerprint of argument {@code arg} of {@code cmd}, read in place: the proxy hashes keys inside the
+     * request's buffer without copying them out.
      */
-    static long fingerprint(int db, ByteBuf key) {
-        int length = key.readableBytes();
-        int start = key.readerIndex();
+    static long fingerprint(int db, Command cmd, int arg) {
+        int at = cmd.argOffset(arg);
+        return at < 0 ? fingerprint(db, cmd.argBytes(arg)) : fingerprint(db, cmd.raw(), at, cmd.argLength(arg));
+    }
+
+    /** The fingerprint of {@code length} bytes of {@code buf} from {@code start}. Never 0: the index's empty slot. */
+    private static long fingerprint(int db, ByteBuf buf, int start, int length) {
         long h = (db + 1L) * M1 ^ length * M2;
         int i = 0;
         for (; i + 8 <= length; i += 8) {
-            h = Long.rotateLeft(h ^ key.getLongLE(start + i) * M2, 31) * M1;
+            h = Long.rotateLeft(h ^ buf.getLongLE(start + i) * M2, 31) * M1;
         }
         long tail = 0;
         for (int s = 0; i < length; i++, s += 8) {
-            tail |= (key.getByte(start + i) & 0xffL) << s;
+            tail |= (buf.getByte(start + i) & 0xffL) << s;
         }
         h = Long.rotateLeft(h ^ tail * M2, 27) * M1;
         h = fmix(h);

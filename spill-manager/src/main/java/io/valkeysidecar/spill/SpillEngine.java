@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -171,13 +172,14 @@ public final class SpillEngine implements AutoCloseable {
      * When no key is spilled or being spilled, answers {@link Residency#RESIDENT} without allocating.
      */
     public Residency ensureResident(int db, List<byte[]> keys, boolean preludesAllowed) {
-        return ensureResident(db, KeyHash.fingerprints(db, keys), keys::get, preludesAllowed, false);
+        return ensureResident(db, KeyHash.fingerprints(db, keys), keys::get, () -> preludesAllowed, false);
     }
 
     /**
      * {@link #ensureResident(int, List, boolean)} for keys the caller already fingerprinted: {@code keyAt} gives key
-     * {@code i}'s bytes and is only asked, during this call, for a key that may be spilled. The proxy hashes keys
-     * inside the request's buffer and copies none of them on its common path.
+     * {@code i}'s bytes and is only asked, during this call, for a key that may be spilled, as is
+     * {@code preludesAllowed}. The proxy hashes keys inside the request's buffer and copies none of them on its common
+     * path.
      *
      * <p>With {@code coldGet} (a GET, one key, outside a transaction) a spilled string that is not hot enough to come
      * back ({@link #spilledHeat}) is read on disk instead: {@link Residency#cold()} holds its value, the key stays
@@ -187,8 +189,8 @@ public final class SpillEngine implements AutoCloseable {
      * client's request and its reply; Valkey answering nil later means no restore overtook the GET, and the pin keeps
      * spills away until the reply. Valkey still checks the user's ACL on the key.
      */
-    public Residency ensureResident(int db, long[] fingerprints, IntFunction<byte[]> keyAt, boolean preludesAllowed,
-                                    boolean coldGet) {
+    public Residency ensureResident(int db, long[] fingerprints, IntFunction<byte[]> keyAt,
+                                    BooleanSupplier preludesAllowed, boolean coldGet) {
         CompletableFuture<?>[] waits = null;
         List<Prelude> preludes = null;
         int n = 0;
@@ -208,7 +210,7 @@ public final class SpillEngine implements AutoCloseable {
                 }
                 if (waits == null) {
                     waits = new CompletableFuture<?>[fingerprints.length];
-                    preludes = preludesAllowed ? new ArrayList<>(1) : null;
+                    preludes = preludesAllowed.getAsBoolean() ? new ArrayList<>(1) : null;
                 }
                 CompletableFuture<RestoreOutcome> resident = new CompletableFuture<>();
                 List<Prelude> ahead = preludes;

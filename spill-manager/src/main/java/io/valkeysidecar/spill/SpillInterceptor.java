@@ -84,7 +84,7 @@ public final class SpillInterceptor implements CommandInterceptor {
     }
 
     @Override
-    public Interception intercept(ClientContext client, Command cmd) {
+    public Interception intercept(ClientContext client, Command cmd, CommandSpec spec) {
         if (!commandTable.get().isLoaded() && engine.store().keyCount() > 0) {
             // Without Valkey's key specs no spilled key could be found: a GET would miss it, a DEL resurrect it.
             return Interception.hold(CompletableFuture.failedFuture(new SidecarException("LOADING",
@@ -98,7 +98,8 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "UNLINK":
                 // Queued in MULTI, the disk copies must survive a DISCARD or an aborted EXEC: restore instead,
                 // and Valkey's DEL at EXEC counts them.
-                return queued ? resident(client, tx, db, cmd) : delete(client, tx, db, commandTable.get().keys(cmd));
+                return queued ? resident(client, tx, db, cmd, spec)
+                        : delete(client, tx, db, CommandTable.keys(spec, cmd));
             case "SELECT":
                 if (queued && cmd.argc() == 2) {
                     tx.select(cmd.argString(1));
@@ -138,7 +139,7 @@ public final class SpillInterceptor implements CommandInterceptor {
             case "UNWATCH":
                 return tx == null ? null : Interception.afterReply(tx::unwatch);
             default:
-                return resident(client, tx, db, cmd);
+                return resident(client, tx, db, cmd, spec);
         }
     }
 
@@ -157,18 +158,18 @@ public final class SpillInterceptor implements CommandInterceptor {
      * is the exception: it goes to Valkey as it is, and its nil is replaced by the value on disk
      * ({@link SpillEngine.Residency#cold()}).
      */
-    private Interception resident(ClientContext client, Transaction tx, int db, Command cmd) {
-        int[] positions = commandTable.get().keyPositions(cmd);
+    private Interception resident(ClientContext client, Transaction tx, int db, Command cmd, CommandSpec spec) {
+        int[] positions = CommandTable.keyPositions(spec, cmd);
         if (positions.length == 0) {
             return null;
         }
         long[] pins = new long[positions.length];
         for (int i = 0; i < pins.length; i++) {
-            pins[i] = KeyHash.fingerprint(db, cmd.argView(positions[i]));
+            pins[i] = KeyHash.fingerprint(db, cmd, positions[i]);
         }
         boolean coldGet = pins.length == 1 && cmd.argc() == 2 && cmd.name().equals("GET") && (tx == null || !tx.open);
         SpillEngine.Residency residency = engine.ensureResident(db, pins, i -> cmd.argBytes(positions[i]),
-                client.preludesAllowed(), coldGet);
+                client::preludesAllowed, coldGet);
         if (residency.cold() != null) {
             return Interception.hold(CompletableFuture.completedFuture(RespEdits.nullToCold(residency.cold())),
                     releaseFor(client, tx, pins, false));
@@ -177,7 +178,7 @@ public final class SpillInterceptor implements CommandInterceptor {
         Runnable unpin = releaseFor(client, tx, pins, cmd.name().equals("WATCH"));
         Runnable release = unpin;
         CompletableFuture<Void> room = null;
-        if (gated(cmd)) {
+        if (gated(spec)) {
             long bytes = cmd.raw().readableBytes();
             unanswered.addAndGet(bytes);
             release = () -> {
@@ -198,7 +199,7 @@ public final class SpillInterceptor implements CommandInterceptor {
                 && !ready.toCompletableFuture().isCompletedExceptionally()) {
             return Interception.afterReply(release);
         }
-        boolean follows = residency.onlyPreludes() && mayRunTwice(cmd);
+        boolean follows = residency.onlyPreludes() && mayRunTwice(spec);
         CompletableFuture<Void> keys = resident.toCompletableFuture();
         if (!follows && !keys.isDone()) {
             SpillStats stats = engine.stats();
@@ -210,8 +211,7 @@ public final class SpillInterceptor implements CommandInterceptor {
     }
 
     /** Read-only and not blocking: it may go right behind its RESTOREs, and run again if one of them failed. */
-    private boolean mayRunTwice(Command cmd) {
-        CommandSpec spec = commandTable.get().lookup(cmd);
+    private static boolean mayRunTwice(CommandSpec spec) {
         return spec != null && spec.hasFlag("readonly") && !spec.hasFlag("blocking");
     }
 
@@ -226,12 +226,8 @@ public final class SpillInterceptor implements CommandInterceptor {
      * together. After {@link #MAX_ROOM_WAIT_NANOS} a write goes to Valkey whatever the estimate; if nothing could be
      * spilled (pinned, too large, disk budget) it gets Valkey's {@code -OOM} unchanged.
      */
-    private boolean gated(Command cmd) {
-        if (controller.limit() <= 0) {
-            return false;
-        }
-        CommandSpec spec = commandTable.get().lookup(cmd);
-        return spec != null && spec.hasFlag("denyoom");
+    private boolean gated(CommandSpec spec) {
+        return controller.limit() > 0 && spec != null && spec.hasFlag("denyoom");
     }
 
     private CompletableFuture<Void> admit(long bytes, long deadline) {

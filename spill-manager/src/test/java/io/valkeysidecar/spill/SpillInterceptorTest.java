@@ -27,11 +27,12 @@ class SpillInterceptorTest {
     private SpillFixture f;
     private MemoryController controller;
     private SpillInterceptor interceptor;
+    private CommandTable table;
 
     @BeforeEach
     void start() {
         f = new SpillFixture(dir);
-        CommandTable table = CommandTable.parse(f.redis.command());
+        table = CommandTable.parse(f.redis.command());
         controller = new MemoryController(f.engine, MemoryController.Settings.defaults());
         interceptor = new SpillInterceptor(f.engine, () -> table, controller, 0.85);
     }
@@ -90,7 +91,7 @@ class SpillInterceptorTest {
         void send(String... args) {
             Command cmd = TestCommands.decode(args);
             try {
-                Interception in = interceptor.intercept(this, cmd);
+                Interception in = interceptor.intercept(this, cmd, table.lookup(cmd));
                 if (in != null) {
                     if (in.ready() != null) {
                         assertThat(in.ready().toCompletableFuture()).isCompleted();

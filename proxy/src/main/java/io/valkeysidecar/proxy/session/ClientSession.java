@@ -11,6 +11,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.Attribute;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import io.valkeysidecar.command.CommandSpec;
+import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.extension.ClientContext;
 import io.valkeysidecar.extension.CommandInterceptor;
 import io.valkeysidecar.extension.Interception;
@@ -382,7 +384,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                         false);
                 continue;
             }
-            if (!passInterceptors(c)) {
+            if (!passInterceptors(c, profile)) {
                 return;
             }
             held.poll();
@@ -411,12 +413,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     /** Runs the interceptors in turn; false when one of them holds the request (the gate reopens later). */
-    private boolean passInterceptors(Command c) {
+    private boolean passInterceptors(Command c, CommandProfiles.Profile profile) {
         List<CommandInterceptor> interceptors = services.router().interceptors();
+        CommandSpec spec = interceptorsPassed < interceptors.size() ? CommandTable.lookup(profile.spec(), c) : null;
         while (interceptorsPassed < interceptors.size()) {
             Interception in;
             try {
-                in = interceptors.get(interceptorsPassed++).intercept(this, c);
+                in = interceptors.get(interceptorsPassed++).intercept(this, c, spec);
             } catch (RuntimeException e) {
                 in = Interception.hold(CompletableFuture.failedFuture(e), null);
             }

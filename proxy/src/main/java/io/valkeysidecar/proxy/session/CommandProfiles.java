@@ -1,5 +1,6 @@
 package io.valkeysidecar.proxy.session;
 
+import io.valkeysidecar.command.CommandSpec;
 import io.valkeysidecar.command.CommandTable;
 import io.valkeysidecar.extension.SidecarCommand;
 import io.valkeysidecar.resp.Command;
@@ -17,8 +18,11 @@ import java.util.function.Supplier;
  */
 final class CommandProfiles {
 
-    /** The decisions for one upper-case command name. */
-    record Profile(SidecarCommand local, boolean connectionScoped, SlotKind kind, boolean amends) {
+    /**
+     * The decisions for one upper-case command name, and its entry in the command table (null if none), which
+     * interceptors get without a lookup of their own.
+     */
+    record Profile(SidecarCommand local, boolean connectionScoped, SlotKind kind, boolean amends, CommandSpec spec) {
     }
 
     private final CommandRouter router;
@@ -60,6 +64,6 @@ final class CommandProfiles {
 
     private Profile profile(String upperName, CommandTable current) {
         return new Profile(router.localCommand(upperName), ConnectionAffinity.connectionScoped(upperName, current),
-                SlotKind.of(upperName), CommandRouter.amends(upperName));
+                SlotKind.of(upperName), CommandRouter.amends(upperName), current.get(upperName));
     }
 }

@@ -39,7 +39,7 @@ public final class DelayedEchoExtension implements SidecarExtension {
 
     @Override
     public List<CommandInterceptor> interceptors() {
-        return List.of((client, command) -> {
+        return List.of((client, command, spec) -> {
             for (int i = 1; i < command.argc(); i++) {
                 String arg = command.argString(i);
                 if (arg.startsWith("slow:")) {
