@@ -18,9 +18,18 @@ public final class TestCommands {
         for (String a : args) {
             sb.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
         }
+        return decodeRequest(sb.toString());
+    }
+
+    /** {@code line} as one inline (telnet-style) request; the caller releases the command. */
+    public static Command decodeInline(String line) {
+        return decodeRequest(line + "\r\n");
+    }
+
+    private static Command decodeRequest(String request) {
         EmbeddedChannel ch = new EmbeddedChannel(new RequestDecoder(RespLimits.DEFAULTS));
         try {
-            ch.writeInbound(LeakCheck.buffer(sb.toString().getBytes(StandardCharsets.UTF_8)));
+            ch.writeInbound(LeakCheck.buffer(request.getBytes(StandardCharsets.UTF_8)));
             return ch.readInbound();
         } finally {
             ch.finishAndReleaseAll();
