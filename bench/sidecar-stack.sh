@@ -60,8 +60,8 @@ jit_seconds() {
 }
 
 # Runs "$@" (a load through the sidecar) until the JIT used under 0.1 s of CPU during one run, at most 10 times.
-# On two cores the sidecar's C2 compiler shares a core with the load: one pass left it compiling the hot path for
-# tens of seconds, and the first rounds measured partly interpreted code (GET through the sidecar at half its later
+# On two cores the sidecar's C2 compiler shares the cores with the load: after one pass it was still compiling the
+# hot path, and the first rounds measured code it had not compiled yet (GET through the sidecar at half its later
 # rate). Sets warm_up_report.
 warm_up_sidecar() {
   local pass before after

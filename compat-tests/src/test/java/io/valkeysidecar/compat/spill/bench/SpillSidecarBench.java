@@ -14,8 +14,8 @@ import io.valkeysidecar.compat.spill.SidecarProcess;
 import io.valkeysidecar.testing.TestValkey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -156,8 +156,8 @@ public final class SpillSidecarBench {
     private static void zipfWindows(Stack big, Stack small, int keys, int threads, int seconds) throws Exception {
         long windowMs = seconds * 1000L / WINDOWS;
         // Each sidecar runs in a JVM of its own, and the tiered one's JIT is slow to settle: after a 5 s warm-up its
-        // first 5 s window ran at a third of its fourth, and after 20 s its C2 compiler still used 19 s of CPU in the
-        // next 30 s (JFR: over a thousand methods compiled, the spill path's among them), on the cores both stacks
+        // first 5 s window ran at a third of its fourth, and after 20 s its C2 compilations still took 19 s of the
+        // next 30 (JFR: over a thousand methods compiled, the spill path's among them), on the cores both stacks
         // share. The steady state is what is measured: after the first warm-up, pairs of windows run until neither
         // sidecar's JIT used more than 0.2 s of CPU in one.
         long warmUpMs = Long.getLong("bench.warmUpMs", 20_000);
