@@ -145,7 +145,7 @@ public final class SpillEngine implements AutoCloseable {
      * sending {@code preludes} (RESTOREs) ahead of it on the client's own connection to Valkey. With
      * {@code onlyPreludes}, every key is in Valkey once each prelude answered true, so a command that may run
      * twice can be sent right behind them. {@code cold}, when not null, is the value of a GET's spilled key, which
-     * stays on disk (see {@link #ensureResident(int, long[], IntFunction, boolean, boolean)}).
+     * stays on disk (see {@link #ensureResident(int, long[], IntFunction, BooleanSupplier, boolean)}).
      */
     public record Residency(CompletionStage<Void> ready, List<Prelude> preludes, boolean onlyPreludes,
                             ColdString cold) {
@@ -159,7 +159,7 @@ public final class SpillEngine implements AutoCloseable {
     public record ColdString(byte[] value, long expireAt) {
 
         public boolean liveAt(long nowMs) {
-            return expireAt == SpillStore.NO_EXPIRY || nowMs < expireAt;
+            return !SpillStore.expired(expireAt, nowMs);
         }
     }
 

@@ -205,6 +205,11 @@ public final class SpillStore implements AutoCloseable {
 
     // ---- reads ----
 
+    /** Whether what expires at {@code expireAt} (Unix ms, or {@link #NO_EXPIRY}) is gone at {@code nowMs}. */
+    static boolean expired(long expireAt, long nowMs) {
+        return expireAt != NO_EXPIRY && expireAt <= nowMs;
+    }
+
     /**
      * One spilled entry as stored. {@code expireAt} is absolute Unix ms or {@link #NO_EXPIRY};
      * {@code removalRound} is {@link #removalRounds} as it was before the entry was read.
@@ -213,7 +218,7 @@ public final class SpillStore implements AutoCloseable {
                         byte[] payload, long removalRound) {
 
         public boolean expiredAt(long nowMs) {
-            return expireAt != NO_EXPIRY && expireAt <= nowMs;
+            return expired(expireAt, nowMs);
         }
 
         public String type() {
@@ -306,7 +311,7 @@ public final class SpillStore implements AutoCloseable {
                 }
                 byte[] v = it.value();
                 long expireAt = ByteBuffer.wrap(v, 8, 8).getLong();
-                if (expireAt != NO_EXPIRY && expireAt <= nowMs) {
+                if (expired(expireAt, nowMs)) {
                     continue;
                 }
                 if (type != null && !type.equalsIgnoreCase(
